@@ -1,0 +1,14 @@
+"""kgan: image-to-image translation with GANs (pix2pix, CycleGAN) in Keras 3 / TensorFlow."""
+
+from kgan import data, losses
+from kgan.errors import ConfigError, KganError
+from kgan.models import Pix2Pix
+from kgan.networks import patch_discriminator, unet_generator
+from kgan.schedules import ConstantThenLinearDecay
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "ConstantThenLinearDecay", "KganError", "Pix2Pix", "data", "losses",
+    "patch_discriminator", "unet_generator",
+]

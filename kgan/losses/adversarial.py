@@ -1,0 +1,126 @@
+"""Adversarial objectives for GAN training, on raw discriminator logits.
+
+Every function accepts logits of any shape (a PatchGAN's [N, h, w, 1] grid or a
+single [N, 1] score), averages over all elements, and returns a float32 scalar.
+Discriminator losses are halved (the mean of the real and the fake term), as in
+the pix2pix/CycleGAN reference code, which slows the discriminator relative to
+the generator.
+
+Reference:
+    Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014 (bce).
+    Mao et al., "Least Squares Generative Adversarial Networks", ICCV 2017 (lsgan).
+    Lim & Ye, "Geometric GAN", 2017; Miyato et al., "Spectral Normalization", 2018 (hinge).
+"""
+
+import keras
+import tensorflow as tf
+
+
+def _f32(x):
+    return tf.cast(x, tf.float32)
+
+
+def bce_generator_loss(fake_logits):
+    """Non-saturating generator loss: -log sigmoid(D(fake)), averaged."""
+    fake_logits = _f32(fake_logits)
+    return tf.reduce_mean(
+        tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(fake_logits), fake_logits)
+    )
+
+
+def bce_discriminator_loss(real_logits, fake_logits):
+    """0.5 * (-log sigmoid(D(real)) - log(1 - sigmoid(D(fake)))), averaged."""
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    real = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real_logits), real_logits)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
+    return 0.5 * (tf.reduce_mean(real) + tf.reduce_mean(fake))
+
+
+def lsgan_generator_loss(fake_logits):
+    """Least-squares generator loss: mean((D(fake) - 1)^2)."""
+    return tf.reduce_mean(tf.square(_f32(fake_logits) - 1.0))
+
+
+def lsgan_discriminator_loss(real_logits, fake_logits):
+    """0.5 * (mean((D(real) - 1)^2) + mean(D(fake)^2))."""
+    real = tf.reduce_mean(tf.square(_f32(real_logits) - 1.0))
+    fake = tf.reduce_mean(tf.square(_f32(fake_logits)))
+    return 0.5 * (real + fake)
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge generator loss: -mean(D(fake))."""
+    return -tf.reduce_mean(_f32(fake_logits))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """0.5 * (mean(relu(1 - D(real))) + mean(relu(1 + D(fake))))."""
+    real = tf.reduce_mean(tf.nn.relu(1.0 - _f32(real_logits)))
+    fake = tf.reduce_mean(tf.nn.relu(1.0 + _f32(fake_logits)))
+    return 0.5 * (real + fake)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class AdversarialLoss:
+    """A pair of callables: the generator's and the discriminator's objective.
+
+    Subclass it (override both methods) or build one from two functions to plug a new
+    objective into `Pix2Pix.compile` / `CycleGAN.compile`.
+
+    Args:
+        generator_loss: `fn(fake_logits) -> scalar`.
+        discriminator_loss: `fn(real_logits, fake_logits) -> scalar`.
+    """
+
+    name = "custom"
+
+    def __init__(self, generator_loss=None, discriminator_loss=None):
+        if generator_loss is not None:
+            self._generator_loss = generator_loss
+        if discriminator_loss is not None:
+            self._discriminator_loss = discriminator_loss
+
+    def generator_loss(self, fake_logits):
+        """Scalar loss the generator minimises, from D's logits on generated images."""
+        return self._generator_loss(fake_logits)
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        """Scalar loss the discriminator minimises, from its logits on real and fake."""
+        return self._discriminator_loss(real_logits, fake_logits)
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class BCE(AdversarialLoss):
+    """The original (non-saturating) GAN objective on logits."""
+
+    name = "bce"
+    _generator_loss = staticmethod(bce_generator_loss)
+    _discriminator_loss = staticmethod(bce_discriminator_loss)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class LSGAN(AdversarialLoss):
+    """Least-squares GAN objective (targets 1 for real, 0 for fake)."""
+
+    name = "lsgan"
+    _generator_loss = staticmethod(lsgan_generator_loss)
+    _discriminator_loss = staticmethod(lsgan_discriminator_loss)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class Hinge(AdversarialLoss):
+    """Hinge GAN objective."""
+
+    name = "hinge"
+    _generator_loss = staticmethod(hinge_generator_loss)
+    _discriminator_loss = staticmethod(hinge_discriminator_loss)

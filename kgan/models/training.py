@@ -1,0 +1,37 @@
+"""Helpers shared by the GAN models' `train_step`s."""
+
+import keras
+import tensorflow as tf
+
+
+def default_optimizer():
+    """Adam(2e-4, beta_1=0.5), the optimizer of pix2pix and CycleGAN."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def build_optimizer(optimizer, network):
+    """Return a ready optimizer for `network`: default when None, loss-scaled under
+    a mixed-float16 policy, and built on the network's variables so that its state is
+    saved and restored with the model from the first step on."""
+    optimizer = optimizer if optimizer is not None else default_optimizer()
+    if keras.mixed_precision.global_policy().name == "mixed_float16" and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    if not optimizer.built:
+        optimizer.build(network.trainable_variables)
+    return optimizer
+
+
+def scale_for_replicas(loss):
+    """Divide a per-replica loss by the replica count, so that the all-reduced (summed)
+    gradients of a distribution strategy equal those of the global batch."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
+def apply_gradients(optimizer, tape, loss, network):
+    """Differentiate `loss` w.r.t. `network`'s trainable variables and apply one step."""
+    variables = network.trainable_variables
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(grads, variables))

@@ -1,0 +1,38 @@
+"""Building blocks shared by the generators and discriminators."""
+
+import keras
+
+from kgan.errors import ConfigError
+
+NORMS = ("batch", "instance", "none")
+
+
+def conv_init():
+    """Weight init of the pix2pix/CycleGAN papers: N(0, 0.02)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def normalization(kind, name=None):
+    """Return a normalisation layer, or None for `kind="none"`.
+
+    Args:
+        kind: "batch" (BatchNorm; with batch size 1 it acts like instance norm, as in
+            pix2pix), "instance" (GroupNormalization with one group per channel), "none".
+        name: layer name.
+    """
+    if kind == "batch":
+        # momentum 0.9 and eps 1e-5 are PyTorch's BatchNorm defaults, used by the papers.
+        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    if kind == "instance":
+        return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+    if kind == "none":
+        return None
+    raise ConfigError(f"unknown norm {kind!r}: use one of {', '.join(NORMS)}")
+
+
+def apply(x, *layers):
+    """Apply the non-None layers in order."""
+    for layer in layers:
+        if layer is not None:
+            x = layer(x)
+    return x

@@ -1,0 +1,1 @@
+"""Command-line recipes: `python -m kgan.recipes.pix2pix`, each with the paper's defaults."""
