@@ -1,0 +1,189 @@
+"""Serving signatures of a generator, wrapped in a `tf.Module` that only TensorFlow needs to load.
+
+Two signatures, both batched:
+
+- `serving_default`: `images` float32 [N, H, W, 3] in [-1, 1] -> `images` float32 [N, H, W, 3]
+  in [-1, 1]; H and W must be multiples of the generator's stride.
+- `translate_image`: `image_bytes` string [N] of JPEG or PNG files (any size; grey and RGBA
+  become RGB) -> `image_bytes` string [N] of PNG files at each input's size. The `_bytes`
+  suffix makes TF Serving's REST API base64-decode `{"b64": ...}` inputs and encode outputs.
+
+Bad requests fail inside the graph with `InvalidArgumentError` and a readable message, because
+TF Serving feeds tensors straight to the graph and does not check shapes against the signature.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from kgan.errors import KganError
+
+_DOWNSAMPLING_LAYERS = (
+    keras.layers.Conv2D,
+    keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.MaxPooling2D,
+    keras.layers.AveragePooling2D,
+)
+_PNG_MAGIC = b"\x89PNG"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def generator_stride(model):
+    """Total downsampling factor of a fully convolutional generator.
+
+    Multiplies the strides of every strided convolution and pooling layer (nested models
+    included); transposed convolutions upsample and are not counted. The U-Net of
+    `unet_generator(256)` gives 256, the CycleGAN ResNet generator 4.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        int: height and width of inputs must be multiples of this.
+    """
+    rows = cols = 1
+    for layer in _walk_layers(model):
+        if isinstance(layer, _DOWNSAMPLING_LAYERS):
+            stride = layer.strides
+            rows *= stride[0]
+            cols *= stride[1]
+    return math.lcm(rows, cols)
+
+
+def _walk_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _walk_layers(layer)
+        else:
+            yield layer
+
+
+def check_generator(model, stride):
+    """Raise KganError unless `model` maps a [1, stride, 2 * stride, 3] image to the same shape."""
+    probe = tf.zeros((1, stride, 2 * stride, 3))
+    try:
+        output = model(probe, training=False)
+    except Exception as error:  # noqa: BLE001 - any failure means "not a generator of stride".
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise KganError(
+            f"the model does not take a {stride}x{2 * stride} RGB image ({lines[0]}): "
+            "export an image-to-image generator or pass the right stride"
+        ) from None
+    if tuple(output.shape) != tuple(probe.shape):
+        raise KganError(
+            f"the model maps a {tuple(probe.shape)} image to {tuple(output.shape)}: export an "
+            "image-to-image generator with 3 output channels"
+        )
+
+
+def serving_module(generator, stride, image_size=None):
+    """Wrap a generator and its serving signatures in a `tf.Module` for `tf.saved_model.save`.
+
+    The module tracks the generator's raw `tf.Variable`s, not the Keras model: a Keras 3 model
+    (or its `keras.Variable`s) tracked directly saves a SavedModel that `tf.saved_model.load`
+    reads but the session-based loader of TF Serving does not ("Could not find variable").
+
+    Args:
+        generator: Keras model, float32 [N, H, W, 3] in [-1, 1] -> same shape in [-1, 1].
+        stride: H and W of `serving_default` inputs must be multiples of this.
+        image_size: size (square) to which `translate_image` resizes every image before the
+            generator; None resizes each side to its nearest multiple of `stride` instead.
+
+    Returns:
+        `tf.Module` with the tf.functions `serve` and `translate_image`; save it with
+        `tf.saved_model.save(module, path, signatures=serving_signatures(module))`.
+    """
+    stride = int(stride)
+
+    def translate(images):
+        images = _with_rank(images, 4, "images must be [N, H, W, 3]")
+        shape = tf.shape(images)
+        images = _with_checks(
+            images,
+            _check(shape[-1] == 3, "images must have 3 channels (RGB), got shape", shape),
+            _check(shape[0] > 0, "images is empty: send at least one image"),
+            _check(
+                tf.reduce_all(shape[1:3] % stride == 0),
+                f"image height and width must be multiples of {stride}, got shape",
+                shape,
+            ),
+        )
+        return tf.cast(generator(images, training=False), tf.float32)
+
+    def model_size(size):
+        if image_size is not None:
+            return tf.constant([image_size, image_size], tf.int32)
+        multiples = tf.cast(tf.round(tf.cast(size, tf.float32) / stride), tf.int32)
+        return tf.maximum(multiples, 1) * stride
+
+    def translate_one(data):
+        is_image = tf.logical_or(
+            tf.strings.substr(data, 0, len(_PNG_MAGIC)) == _PNG_MAGIC,
+            tf.strings.substr(data, 0, len(_JPEG_MAGIC)) == _JPEG_MAGIC,
+        )
+        data = _with_checks(data, _check(is_image, "image_bytes must be JPEG or PNG files"))
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+        size = tf.shape(image)[:2]
+        image = tf.cast(image, tf.float32) / 127.5 - 1.0
+        resized = tf.image.resize(image, model_size(size), antialias=True)
+        output = translate(resized[tf.newaxis])[0]
+        output = tf.image.resize(output, size, antialias=True)
+        pixels = tf.round(tf.clip_by_value((output + 1.0) * 127.5, 0.0, 255.0))
+        return tf.io.encode_png(tf.cast(pixels, tf.uint8))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def serve(images):
+        """float32 [N, H, W, 3] in [-1, 1] -> {"images": float32 [N, H, W, 3] in [-1, 1]}."""
+        return {"images": translate(images)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def translate_image(image_bytes):
+        """string [N] of JPEG/PNG files -> {"image_bytes": string [N] of PNG files}."""
+        image_bytes = _with_rank(image_bytes, 1, "image_bytes must be a list [N]")
+        image_bytes = _with_checks(
+            image_bytes,
+            _check(tf.size(image_bytes) > 0, "image_bytes is empty: send at least one image"),
+        )
+        pngs = tf.map_fn(
+            translate_one, image_bytes, fn_output_signature=tf.TensorSpec([], tf.string)
+        )
+        return {"image_bytes": pngs}
+
+    module = tf.Module(name="generator_serving")
+    module.generator_variables = [variable.value for variable in generator.variables]
+    module.serve = serve
+    module.translate_image = translate_image
+    return module
+
+
+def serving_signatures(module):
+    """Signature name -> concrete function of a `serving_module`, as TF Serving will see them."""
+    return {
+        "serving_default": module.serve.get_concrete_function(),
+        "translate_image": module.translate_image.get_concrete_function(),
+    }
+
+
+def _check(condition, message, *values):
+    """An assert op failing with InvalidArgumentError "message values..." (values at run time)."""
+    return tf.debugging.Assert(condition, [message, *values], summarize=8, name="check")
+
+
+def _with_checks(tensor, *checks):
+    """`tensor`, computed only after `checks` pass."""
+    with tf.control_dependencies(checks):
+        return tf.identity(tensor)
+
+
+def _with_rank(tensor, rank, message):
+    """`tensor` after a run-time rank check, which runs before any other check.
+
+    TF Serving feeds tensors of any shape to the signature, but graph optimisation folds the
+    rank of a tensor whose declared rank is known, and the check with it. The shape is
+    round-tripped through `serialize_tensor`/`parse_tensor` to hide its length from the folding.
+    """
+    shape = tf.shape(tensor)
+    dims = tf.io.parse_tensor(tf.io.serialize_tensor(shape), shape.dtype)
+    return _with_checks(tensor, _check(tf.size(dims) == rank, f"{message}, got shape", dims))
