@@ -1,4 +1,6 @@
-"""Export a trained generator for TF Serving: `python -m kgan.export --checkpoint RUN_DIR --name NAME`.
+"""Export a trained generator for TF Serving (`python -m kgan.export`).
+
+Usage: python -m kgan.export --checkpoint RUN_DIR --name NAME [--version N] [--base DIR]
 
 Writes `BASE/NAME/VERSION/` (a SavedModel with the `serving_default` and `translate_image`
 signatures) and prints its path. VERSION is the next free one unless `--version` is given; an

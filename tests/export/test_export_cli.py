@@ -1,0 +1,157 @@
+"""Command lines: python -m kgan.export and python -m kgan.translate."""
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgan import translate
+from kgan.export import __main__ as export_cli
+
+
+@pytest.fixture(scope="module")
+def run_dir(generator, tmp_path_factory):
+    """A run folder as the training recipes write it: RUN_DIR/generator.keras."""
+    folder = tmp_path_factory.mktemp("run")
+    generator.save(str(folder / "generator.keras"))
+    return str(folder)
+
+
+def _save_image(path, size, mode="RGB", seed=0):
+    width, height = size
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).convert(mode).save(path)
+
+
+def _one_error_line(stderr):
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    return lines[0]
+
+
+def test_export_cli_writes_versions_and_refuses_existing_one(run_dir, tmp_path, capsys):
+    base = str(tmp_path / "savedmodels")
+    args = ["--checkpoint", run_dir, "--name", "tiny", "--base", base]
+    assert export_cli.main(args) == 0
+    assert capsys.readouterr().out.strip() == os.path.join(base, "tiny", "1")
+    keras_file = os.path.join(run_dir, "generator.keras")
+    assert export_cli.main(["--checkpoint", keras_file, "--name", "tiny", "--base", base]) == 0
+    assert capsys.readouterr().out.strip() == os.path.join(base, "tiny", "2")
+
+    assert export_cli.main(args + ["--version", "1"]) == 1
+    assert "exists already" in _one_error_line(capsys.readouterr().err)
+    assert sorted(os.listdir(os.path.join(base, "tiny"))) == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--checkpoint", "missing_run", "--name", "tiny"], "no generator at"),
+        (["--name", "../escape"], "invalid model name"),
+    ],
+)
+def test_export_cli_errors_are_one_line(run_dir, tmp_path, capsys, args, message):
+    if "--checkpoint" not in args:
+        args = ["--checkpoint", run_dir] + args
+    assert export_cli.main(args + ["--base", str(tmp_path)]) == 1
+    assert message in _one_error_line(capsys.readouterr().err)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [[], ["--checkpoint", "x", "--name", "y", "--version", "0"]])
+def test_export_cli_bad_arguments_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as raised:
+        export_cli.main(args)
+    assert raised.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_export_cli_corrupt_checkpoint_is_one_line_error(tmp_path, capsys):
+    corrupt = tmp_path / "generator.keras"
+    corrupt.write_bytes(b"not a zip file")
+    args = ["--checkpoint", str(tmp_path), "--name", "x", "--base", str(tmp_path / "out")]
+    assert export_cli.main(args) == 1
+    assert "cannot load" in _one_error_line(capsys.readouterr().err)
+
+
+def test_translate_cli_keeps_names_and_sizes(export_dir, tmp_path, capsys):
+    inputs = tmp_path / "in"
+    os.makedirs(inputs)
+    _save_image(inputs / "a.jpg", (45, 30))
+    _save_image(inputs / "b.png", (64, 32), mode="L")
+    _save_image(inputs / "c.PNG", (20, 20), mode="RGBA")
+    (inputs / "notes.txt").write_text("not an image")
+    extra = tmp_path / "d.jpeg"
+    _save_image(extra, (33, 77))
+    model_dir = os.path.dirname(export_dir)  # NAME: the latest version is used
+
+    output = str(tmp_path / "out")
+    args = ["--model", model_dir, "--input", str(inputs), str(extra), "--output", output]
+    assert translate.main(args) == 0
+    assert "wrote 4 PNGs" in capsys.readouterr().out
+    sizes = {}
+    for name in sorted(os.listdir(tmp_path / "out")):
+        with Image.open(tmp_path / "out" / name) as image:
+            sizes[name] = (image.format, image.mode, image.size)
+    assert sizes == {
+        "a.png": ("PNG", "RGB", (45, 30)),
+        "b.png": ("PNG", "RGB", (64, 32)),
+        "c.png": ("PNG", "RGB", (20, 20)),
+        "d.png": ("PNG", "RGB", (33, 77)),
+    }
+
+
+def test_translate_cli_skips_bad_files_and_exits_1(export_dir, tmp_path, capsys):
+    _save_image(tmp_path / "good.png", (32, 32))
+    (tmp_path / "bad.png").write_bytes(b"this is text")
+    out = tmp_path / "out"
+    args = ["--model", export_dir, "--input", str(tmp_path / "bad.png"), str(tmp_path / "good.png"),
+            "--output", str(out)]
+    assert translate.main(args) == 1
+    err = capsys.readouterr().err
+    assert "skipped" in err and "bad.png" in err and "JPEG or PNG" in err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: 1 of 2")
+    assert os.listdir(out) == ["good.png"]
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        ("missing-model", "no exported model"),
+        ("missing-input", "no such file or folder"),
+        ("empty-folder", "no .jpg, .jpeg or .png files"),
+        ("same-base-name", "would both be written"),
+    ],
+)
+def test_translate_cli_errors_are_one_line(export_dir, tmp_path, capsys, setup, message):
+    model, inputs = export_dir, [str(tmp_path / "in")]
+    os.makedirs(tmp_path / "in")
+    if setup == "missing-model":
+        model = str(tmp_path / "nothing")
+        _save_image(tmp_path / "in" / "a.png", (8, 8))
+    elif setup == "missing-input":
+        inputs = [str(tmp_path / "nowhere")]
+    elif setup == "same-base-name":
+        _save_image(tmp_path / "in" / "a.png", (8, 8))
+        _save_image(tmp_path / "in" / "a.jpg", (8, 8))
+    args = ["--model", model, "--input", *inputs, "--output", str(tmp_path / "out")]
+    assert translate.main(args) == 1
+    assert message in _one_error_line(capsys.readouterr().err)
+
+
+def test_modules_run_as_commands(run_dir, tmp_path):
+    """`python -m` entry points: exit status and a one-line error, in a real process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kgan.export", "--checkpoint", str(tmp_path / "nothing"),
+         "--name", "m", "--base", str(tmp_path / "savedmodels")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no generator at")
+    assert result.stdout == ""
