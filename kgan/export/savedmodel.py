@@ -8,7 +8,7 @@ anyone else) never sees a half-written version, and an existing version is never
 import os
 import re
 import shutil
-import tempfile
+import uuid
 
 import tensorflow as tf
 
@@ -111,7 +111,9 @@ def export_generator(
     created_model_dir = not os.path.isdir(model_dir)
     os.makedirs(model_dir, exist_ok=True)
     # A dot-name in the same folder: TF Serving ignores it and the rename below is atomic.
-    tmp_dir = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=model_dir)
+    # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask allows.
+    tmp_dir = os.path.join(model_dir, f".{version}.tmp-{uuid.uuid4().hex[:12]}")
+    os.mkdir(tmp_dir)
     try:
         tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
         if os.path.exists(final_dir):

@@ -40,6 +40,8 @@ def test_versions_count_up_and_existing_ones_are_refused_and_kept(generator, tmp
     assert export_generator(generator, base, name="facades").endswith(os.path.join("facades", "11"))
     assert set(os.listdir(os.path.join(base, "facades"))) == {"1", "2", "10", "11"}
     assert {"saved_model.pb", "variables"} <= set(os.listdir(first))
+    os.mkdir(tmp_path / "plain")  # a server running as another user must be able to read it
+    assert os.stat(first).st_mode == os.stat(tmp_path / "plain").st_mode
 
     before = _snapshot(second)
     with pytest.raises(KganError, match="exists already"):
