@@ -15,6 +15,7 @@ import tensorflow as tf
 from kgan import losses
 from kgan.callbacks import SampleGrid
 from kgan.data import DIRECTIONS, paired_source, prepare_pairs
+from kgan.data.folders import ON_BAD_IMAGE, describe_folder
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
 from kgan.errors import ConfigError
 from kgan.models import Pix2Pix
@@ -31,9 +32,17 @@ def build_parser():
     )
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default="bluemarble", choices=BUILT_IN + DOWNLOADABLE,
-                      help="named data set (default: bluemarble, built in)")
-    data.add_argument("--data-dir", help="folder in the pix2pix layout train/ val/ test/ of "
-                      "A|B images; used instead of --dataset")
+                      help="named data set (default: bluemarble, built in); the others are "
+                      "downloaded once through TFDS (pix2pix/<name>) into --tfds-dir")
+    data.add_argument("--data-dir", help="your own folder, used instead of --dataset: "
+                      "train/ val/ test/ of A|B images (A left), or A/<split>/ and B/<split>/ "
+                      "matched by file name; JPEG or PNG, any size")
+    data.add_argument("--tfds-dir", help="TFDS data dir for named sets (default: $TFDS_DATA_DIR "
+                      "or ~/tensorflow_datasets); offline, put the archive in "
+                      "<tfds-dir>/downloads/manual/")
+    data.add_argument("--on-bad-image", default="error", choices=ON_BAD_IMAGE,
+                      help="a truncated, non-image or misshapen file in --data-dir: stop "
+                      "before training (error, default) or leave it out (skip)")
     data.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                       help="AtoB: left half -> right half (default); BtoA the reverse")
     data.add_argument("--image-size", type=common.positive_int, default=256,
@@ -125,8 +134,14 @@ def build_model(options, steps_per_epoch):
 
 def load_data(options):
     """`(train, validation, num_train)`: training and validation pipelines and the
-    number of training pairs."""
-    source = lambda split: paired_source(options.dataset, split, options.data_dir, options.image_size)
+    number of training pairs. Every file of a --data-dir is checked before training."""
+    if options.data_dir:
+        print(f"data: {describe_folder(options.data_dir)}")
+
+    def source(split):
+        return paired_source(options.dataset, split, options.data_dir, options.image_size,
+                             tfds_dir=options.tfds_dir, on_bad_image=options.on_bad_image)
+
     train_source = source("train")
     val_source = source("val")
     num_train = int(train_source.cardinality())
