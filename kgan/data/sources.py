@@ -6,8 +6,6 @@ CycleGAN builder, subclassed only to accept local checksum overrides). Users' fo
 read directly, after every file has been checked with Pillow (`kgan.data.folders`).
 """
 
-import os
-
 import tensorflow as tf
 from tensorflow_datasets.image_classification import cycle_gan as tfds_cycle_gan
 
@@ -36,24 +34,25 @@ class CycleGan(LocalChecksumsMixin, tfds_cycle_gan.CycleGAN, skip_registration=T
         return f"{CYCLE_GAN_URL}{self.builder_config.name}.zip"
 
 
-def pix2pix_builder(name, tfds_dir=None, **kwargs):
+def pix2pix_builder(name, tfds_dir=None, manual_dir=None, **kwargs):
     """The prepared `pix2pix/<name>` builder (downloading or using the manual dir first).
 
     Args:
         name: facades, maps, cityscapes, edges2shoes or night2day.
         tfds_dir: TFDS data dir (default: TFDS's, usually ~/tensorflow_datasets).
+        manual_dir: where `<name>.tar.gz` may already be (default `<tfds_dir>/downloads/manual`).
         **kwargs: `base_url`, `checksums_file`, forwarded to `Pix2pix`.
     """
     if name not in PIX2PIX_SETS:
         raise ConfigError(f"unknown pix2pix data set {name!r}: use one of {', '.join(PIX2PIX_SETS)}")
-    return prepare(Pix2pix(config=name, data_dir=tfds_dir, **kwargs))
+    return prepare(Pix2pix(config=name, data_dir=tfds_dir, **kwargs), manual_dir)
 
 
-def cycle_gan_builder(name, tfds_dir=None, **kwargs):
-    """The prepared `cycle_gan/<name>` builder (see `pix2pix_builder`)."""
+def cycle_gan_builder(name, tfds_dir=None, manual_dir=None, **kwargs):
+    """The prepared `cycle_gan/<name>` builder (see `pix2pix_builder`; `<name>.zip`)."""
     if name not in CYCLE_GAN_SETS:
         raise ConfigError(f"unknown cycle_gan data set {name!r}: use one of {', '.join(CYCLE_GAN_SETS)}")
-    return prepare(CycleGan(config=name, data_dir=tfds_dir, **kwargs))
+    return prepare(CycleGan(config=name, data_dir=tfds_dir, **kwargs), manual_dir)
 
 
 def _tfds_split(builder, split, fallback=None):
@@ -83,6 +82,7 @@ def cycle_gan_source(name, domain, split, tfds_dir=None, **kwargs):
         domain: "A" or "B".
         split: "train" or "test".
         tfds_dir: TFDS data dir; the archive may be put in `<tfds_dir>/downloads/manual/`.
+        **kwargs: `manual_dir`, `checksums_file`, as for `cycle_gan_builder`.
 
     Returns:
         Dataset of uint8 [H, W, 3] with a known cardinality.
@@ -127,8 +127,3 @@ def paired_source(dataset="bluemarble", split="train", data_dir=None, image_size
         f"unknown dataset {dataset!r}: use {', '.join(BUILT_IN + DOWNLOADABLE)}, or --data-dir "
         "with a folder of your own"
     )
-
-
-def default_tfds_dir():
-    """Where TFDS keeps prepared sets unless told otherwise ($TFDS_DATA_DIR or ~/tensorflow_datasets)."""
-    return os.path.expanduser(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets"))

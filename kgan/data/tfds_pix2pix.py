@@ -25,6 +25,7 @@ with no network access.
 
 import inspect
 import os
+import re
 import shutil
 import socket
 import urllib.parse
@@ -296,11 +297,13 @@ def prepare(builder, manual_dir=None):
         raise
     except NonMatchingChecksumError as error:
         _remove_partial_downloads(builder)
-        got = str(error).split("* Got: ")[-1].splitlines()[0] if "* Got: " in str(error) else "?"
+        expected = builder.expected_url_info()
+        got = re.search(r"Got: UrlInfo\(size=.*?checksum='(\w+)'", str(error))
         raise KganError(
             f"{builder.archive_name} from {builder.download_url} has the wrong checksum "
-            f"(expected {builder.expected_url_info()}, got {got}); nothing was prepared: "
-            f"delete the file and rerun, or set {CHECKSUMS_ENV} to a checksums.tsv listing your copy"
+            f"(sha256 {got.group(1) if got else '?'}, expected {expected.checksum if expected else '?'}); "
+            f"nothing was prepared: delete the file and rerun, or set {CHECKSUMS_ENV} to a "
+            "checksums.tsv listing your copy"
         ) from None
     except tfds.download.DownloadError as error:
         _remove_partial_downloads(builder)
