@@ -1,6 +1,7 @@
 """Look up a source of images by data-set name or folder.
 
-Every named set except the built-in bluemarble goes through TFDS: `pix2pix/<name>` (kgan's
+Every named set except the built-in bluemarble (cut in memory; `bluemarble/<size>` exists
+as a TFDS builder too, see `bluemarble_builder`) goes through TFDS: `pix2pix/<name>` (kgan's
 builder for the archives the pix2pix authors publish) and `cycle_gan/<name>` (TFDS's own
 CycleGAN builder, subclassed only to accept local checksum overrides). Users' folders are
 read directly, after every file has been checked with Pillow (`kgan.data.folders`).
@@ -10,10 +11,17 @@ import tensorflow as tf
 from tensorflow_datasets.image_classification import cycle_gan as tfds_cycle_gan
 
 from kgan.data import bluemarble, folders
+# Imported for its side effect too: registers `bluemarble/<size>` with TFDS.
+from kgan.data.tfds_bluemarble import bluemarble_builder
 from kgan.data.tfds_pix2pix import PIX2PIX_SETS, LocalChecksumsMixin, Pix2pix, prepare, split_pair
 from kgan.errors import ConfigError, KganError
 
 BUILT_IN = ("bluemarble",)
+__all__ = [
+    "BUILT_IN", "CYCLE_GAN_SETS", "DOWNLOADABLE", "CycleGan", "bluemarble_builder",
+    "cycle_gan_builder", "cycle_gan_source", "paired_source", "pix2pix_builder", "split_pair",
+    "tfds_pairs",
+]
 # Downloadable paired sets, prepared through the `pix2pix/<name>` TFDS builder.
 DOWNLOADABLE = tuple(PIX2PIX_SETS)
 # Unpaired sets of TFDS's `cycle_gan` builder (horse2zebra, monet2photo, ...).
