@@ -16,12 +16,13 @@ from kgan.data.tfds_bluemarble import bluemarble_builder
 from kgan.data.tfds_pix2pix import PIX2PIX_SETS, LocalChecksumsMixin, Pix2pix, prepare, split_pair
 from kgan.errors import ConfigError, KganError
 
-BUILT_IN = ("bluemarble",)
 __all__ = [
     "BUILT_IN", "CYCLE_GAN_SETS", "DOWNLOADABLE", "CycleGan", "bluemarble_builder",
     "cycle_gan_builder", "cycle_gan_source", "paired_source", "pix2pix_builder", "split_pair",
     "tfds_pairs",
 ]
+
+BUILT_IN = ("bluemarble",)
 # Downloadable paired sets, prepared through the `pix2pix/<name>` TFDS builder.
 DOWNLOADABLE = tuple(PIX2PIX_SETS)
 # Unpaired sets of TFDS's `cycle_gan` builder (horse2zebra, monet2photo, ...).

@@ -133,3 +133,19 @@ def test_unpaired_layout(tmp_path):
         folders.unpaired_folder_source(str(tmp_path), "B", "train")
     ds = folders.unpaired_folder_source(str(tmp_path), "B", "train", on_bad_image="skip")
     assert sorted(x.shape for x in ds.as_numpy_iterator()) == [(10, 10, 3), (12, 12, 3)]
+
+
+def test_recipe_stops_before_training_on_a_bad_file(tmp_path, capsys):
+    from kgan.recipes import common, pix2pix
+
+    root = _broken_folder(tmp_path / "data")
+    _save(root / "val" / "1.jpg", _side_by_side(16, 9))
+    argv = ["--data-dir", str(root), "--image-size", "32", "--base-filters", "8",
+            "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "1",
+            "--out", str(tmp_path / "run")]
+    assert common.run_cli(pix2pix.main, argv) == 1
+    captured = capsys.readouterr()
+    assert "train 6, val 1" in captured.out  # what was found, printed first
+    error_lines = captured.err.strip().splitlines()
+    assert len(error_lines) == 1 and "3.jpg is not a readable image" in error_lines[0]
+    assert not (tmp_path / "run" / "history.csv").exists()
