@@ -1,0 +1,134 @@
+"""ResNet generator of CycleGAN (Johnson et al.'s style-transfer network).
+
+Reference:
+    Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+    Networks", ICCV 2017, appendix 7.2 (c7s1-64, d128, d256, R256 x 9, u128, u64, c7s1-3).
+    Johnson et al., "Perceptual Losses for Real-Time Style Transfer and Super-Resolution",
+    ECCV 2016.
+"""
+
+import keras
+import tensorflow as tf
+
+from kgan.errors import ConfigError
+from kgan.networks.layers import apply, conv_init, normalization
+
+# The two stride-2 stages: inputs must be multiples of this.
+STRIDE = 4
+MIN_SIZE, MAX_SIZE = 32, 512
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pad height and width by mirroring the border (without repeating the edge pixel).
+
+    Args:
+        padding: int, pixels added on each side of both spatial axes.
+
+    Input [N, H, W, C] -> output [N, H + 2p, W + 2p, C]; each side needs H, W > p.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = int(padding)
+
+    def call(self, inputs):
+        p = self.padding
+        return tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        grow = lambda size: None if size is None else size + 2 * self.padding
+        return (n, grow(h), grow(w), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(padding=self.padding)
+        return config
+
+
+def resnet_generator(
+    image_size=256,
+    n_blocks=9,
+    base_filters=64,
+    norm="instance",
+    dropout=0.0,
+    input_channels=3,
+    output_channels=3,
+    name=None,
+):
+    """Build the CycleGAN ResNet generator as a functional Keras model.
+
+    Layout (k = base_filters; c7s1-k = reflection pad 3, 7x7 conv, norm, ReLU; dk = 3x3
+    stride-2 conv, norm, ReLU; Rk = residual block of two reflection-padded 3x3 convs;
+    uk = 3x3 stride-1/2 transposed conv, norm, ReLU):
+        c7s1-k, d2k, d4k, R4k x n_blocks, u2k, uk, c7s1-output_channels (tanh, no norm)
+    The paper uses 9 blocks for 256 px and 6 for 128 px.
+
+    The model is fully convolutional with a total stride of 4: it accepts any height and
+    width that are multiples of 4 (and larger than 6, for the reflection padding).
+
+    Args:
+        image_size: training size, checked to be a multiple of 4 in [32, 512]; the
+            network itself does not depend on it.
+        n_blocks: residual blocks at the bottleneck (9 or 6 in the paper).
+        base_filters: filters of the first layer (64 in the paper).
+        norm: "instance" (the paper's), "batch" or "none".
+        dropout: dropout rate inside the residual blocks (0, the CycleGAN default).
+        input_channels: channels of the input image.
+        output_channels: channels of the output image.
+        name: model name (default `resnet_generator_<n_blocks>`).
+
+    Returns:
+        `keras.Model` mapping float32 [N, H, W, input_channels] in [-1, 1] to float32
+        [N, H, W, output_channels] in [-1, 1] (tanh, float32 under mixed precision too).
+    """
+    if not (MIN_SIZE <= image_size <= MAX_SIZE and image_size % STRIDE == 0):
+        raise ConfigError(
+            f"image size {image_size} is not supported by the ResNet generator: use a "
+            f"multiple of {STRIDE} from {MIN_SIZE} to {MAX_SIZE}"
+        )
+    if n_blocks < 0:
+        raise ConfigError(f"n_blocks must be >= 0, got {n_blocks}")
+    use_bias = norm == "none"  # a norm's offset makes the conv bias redundant
+
+    def conv(x, filters, kernel, stride, label):
+        return keras.layers.Conv2D(
+            filters, kernel, strides=stride, use_bias=use_bias,
+            padding="valid" if stride == 1 else "same",
+            kernel_initializer=conv_init(), name=f"{label}_conv",
+        )(x)
+
+    def norm_relu(x, label):
+        return apply(x, normalization(norm, f"{label}_norm"), keras.layers.ReLU(name=f"{label}_relu"))
+
+    inputs = keras.Input((None, None, input_channels), name="images")
+    x = ReflectionPadding2D(3, name="in_pad")(inputs)
+    x = norm_relu(conv(x, base_filters, 7, 1, "in"), "in")
+    for i in range(2):
+        x = norm_relu(conv(x, base_filters * 2 ** (i + 1), 3, 2, f"down{i}"), f"down{i}")
+
+    filters = base_filters * 4
+    for b in range(n_blocks):
+        label = f"block{b}"
+        y = ReflectionPadding2D(1, name=f"{label}_pad_a")(x)
+        y = norm_relu(conv(y, filters, 3, 1, f"{label}_a"), f"{label}_a")
+        if dropout:
+            y = keras.layers.Dropout(dropout, name=f"{label}_dropout")(y)
+        y = ReflectionPadding2D(1, name=f"{label}_pad_b")(y)
+        y = apply(conv(y, filters, 3, 1, f"{label}_b"), normalization(norm, f"{label}_b_norm"))
+        x = keras.layers.Add(name=f"{label}_add")([x, y])
+
+    for i in reversed(range(2)):
+        x = keras.layers.Conv2DTranspose(
+            base_filters * 2**i, 3, strides=2, padding="same", use_bias=use_bias,
+            kernel_initializer=conv_init(), name=f"up{i}_conv",
+        )(x)
+        x = norm_relu(x, f"up{i}")
+
+    x = ReflectionPadding2D(3, name="out_pad")(x)
+    x = keras.layers.Conv2D(
+        output_channels, 7, kernel_initializer=conv_init(), name="out_conv",
+    )(x)
+    outputs = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
+    return keras.Model(inputs, outputs, name=name or f"resnet_generator_{n_blocks}")
