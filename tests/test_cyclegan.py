@@ -92,7 +92,6 @@ def test_keras_save_load_equal_outputs_and_compile_config(tmp_path):
     loaded.fit(unpaired_batches(), epochs=1, verbose=0)  # and it trains on
 
 
-@pytest.mark.slow
 def test_learns_a_hidden_colour_inversion_from_unpaired_tiles():
     """B = 255 - A on two disjoint halves of the bluemarble satellite tiles (no image of B
     is the inverse of an image of A). After 400 steps G's output on held-out tiles is far
