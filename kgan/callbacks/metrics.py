@@ -1,0 +1,75 @@
+"""Evaluation during training: FID, precision/recall and PSNR/SSIM written into the epoch logs."""
+
+import keras
+import numpy as np
+
+from kgan.metrics.evaluation import ImageSetMetrics
+
+
+class ImageMetricsCallback(keras.callbacks.Callback):
+    """Every N epochs, translate a held-out set and put its metrics into `logs`.
+
+    The keys (`val_fid`, `val_precision`, `val_recall`, `val_psnr`, `val_ssim` with the
+    default prefix) reach History, CSVLogger, TensorBoard, EarlyStopping and
+    `ModelCheckpoint(monitor="val_fid", mode="min")`. On epochs without an evaluation the
+    keys are absent, so monitors should use `every_n_epochs=1` or expect Keras' "metric not
+    available" warning on the others.
+
+    The targets' features are computed once and reused: the dataset must yield the same
+    targets each time (no shuffling or random augmentation).
+
+    Args:
+        dataset: iterable of (inputs, targets) batches, float32 [N, H, W, 3] in [-1, 1],
+            e.g. a batched `tf.data.Dataset` of the test split. For unpaired tasks the
+            targets are real images of the output domain (any number per batch) and
+            `paired=False`.
+        every_n_epochs: evaluate after epochs N, 2N, ...
+        feature_extractor: "fid" (the FID Inception network), "imagenet", a weights file, or
+            any callable images -> features [N, D] (see `ImageSetMetrics`).
+        generator: the network that translates (default: the model being fit, whose call
+            runs its generator, e.g. Pix2Pix or CycleGAN's A -> B).
+        paired: also compute PSNR/SSIM of outputs vs targets.
+        precision_recall: also compute improved precision/recall (k nearest neighbours).
+        k: neighbourhood size for precision/recall.
+        prefix: prefix of the log keys.
+    """
+
+    def __init__(self, dataset, every_n_epochs=1, feature_extractor="fid", generator=None,
+                 paired=True, precision_recall=True, k=3, prefix="val_"):
+        super().__init__()
+        self.dataset = dataset
+        self.every_n_epochs = every_n_epochs
+        self.feature_extractor = feature_extractor
+        self.generator = generator
+        self.paired = paired
+        self.precision_recall = precision_recall
+        self.k = k
+        self.prefix = prefix
+        self._metrics = None  # built on first use: loading Inception takes seconds
+
+    def evaluate(self):
+        """Run the generator over the dataset; returns the metrics dict (unprefixed)."""
+        if self._metrics is None:
+            self._metrics = ImageSetMetrics(self.feature_extractor, k=self.k,
+                                            precision_recall=self.precision_recall)
+        metrics = self._metrics
+        metrics.reset_fake()
+        generator = self.generator or self.model
+        first_pass = metrics.real.count == 0
+        for inputs, targets in self.dataset:
+            outputs = np.asarray(generator(inputs, training=False))
+            metrics.update_fake(outputs)
+            if first_pass:
+                metrics.update_real(targets)
+            if self.paired:
+                metrics.update_pairs(targets, outputs)
+        return metrics.result()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        results = self.evaluate()
+        if logs is not None:
+            for name in ("fid", "precision", "recall", "psnr", "ssim"):
+                if name in results:
+                    logs[self.prefix + name] = results[name]
