@@ -67,16 +67,19 @@ class ImageSetMetrics:
         k: neighbourhood size for precision/recall (paper: 3).
         batch_size: images per feature-extractor call.
         precision_recall: also compute precision/recall (keeps all feature vectors).
+        fid_method: "eigh" or "sqrtm" (TTUR's scipy path), see `frechet_distance`.
 
     Usage: `update_real(images)` and `update_fake(images)` (any batches; the two sets may
     differ in size), `update_pairs(targets, outputs)` for paired tasks, then `result()`.
     """
 
-    def __init__(self, feature_extractor="fid", k=3, batch_size=50, precision_recall=True):
+    def __init__(self, feature_extractor="fid", k=3, batch_size=50, precision_recall=True,
+                 fid_method="eigh"):
         self.feature_extractor = resolve_feature_extractor(feature_extractor)
         self.k = k
         self.batch_size = batch_size
         self.with_precision_recall = precision_recall
+        self.fid_method = fid_method
         self.real = FeatureSet(precision_recall)
         self.fake = FeatureSet(precision_recall)
         self._psnr, self._ssim = [], []
@@ -109,7 +112,8 @@ class ImageSetMetrics:
             pairs, only when pairs were given), "num_real", "num_fake", "num_pairs".
         """
         real, fake = self.real.statistics, self.fake.statistics
-        out = {"fid": frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance)}
+        out = {"fid": frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance,
+                                       method=self.fid_method)}
         if self.with_precision_recall:
             out["precision"], out["recall"] = precision_recall(
                 self.real.features, self.fake.features, k=self.k)

@@ -40,16 +40,18 @@ def test_streaming_statistics_equal_numpy_in_one_pass():
     np.testing.assert_allclose(stats.covariance, np.cov(features, rowvar=False), rtol=1e-9, atol=1e-9)
 
 
-def test_fid_equals_scipy_reference_code():
+@pytest.mark.parametrize("method", ["eigh", "sqrtm"])
+def test_fid_equals_scipy_reference_code(method):
     a, b = random_features(1), random_features(2, shift=0.3)
     expected = ttur_fid(a.astype(np.float64), b.astype(np.float64))
-    assert frechet_distance_from_features(a, b) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance_from_features(a, b, method=method) == pytest.approx(expected, rel=1e-6)
     batches = (a[i:i + 64] for i in range(0, len(a), 64))
     assert frechet_distance(*feature_statistics(batches), *feature_statistics(b)) == pytest.approx(
         expected, rel=1e-6)
 
 
-def test_fid_of_two_known_gaussians_is_closed_form():
+@pytest.mark.parametrize("method", ["eigh", "sqrtm"])
+def test_fid_of_two_known_gaussians_is_closed_form(method):
     # Commuting covariances: d^2 = |m1 - m2|^2 + sum_i (sqrt(l1_i) - sqrt(l2_i))^2.
     rng = np.random.default_rng(3)
     rotation, _ = np.linalg.qr(rng.normal(size=(16, 16)))
@@ -57,17 +59,19 @@ def test_fid_of_two_known_gaussians_is_closed_form():
     sigma1, sigma2 = rotation @ np.diag(l1) @ rotation.T, rotation @ np.diag(l2) @ rotation.T
     mu1, mu2 = rng.normal(size=16), rng.normal(size=16)
     expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(l1) - np.sqrt(l2)) ** 2)
-    assert frechet_distance(mu1, sigma1, mu2, sigma2) == pytest.approx(expected, rel=1e-9)
+    assert frechet_distance(mu1, sigma1, mu2, sigma2, method=method) == pytest.approx(expected, rel=1e-9)
     # 1-D: (m1 - m2)^2 + (s1 - s2)^2.
-    assert frechet_distance([1.0], [[4.0]], [-2.0], [[9.0]]) == pytest.approx(9.0 + 1.0)
-    assert frechet_distance(mu1, sigma1, mu1, sigma1) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_distance([1.0], [[4.0]], [-2.0], [[9.0]], method=method) == pytest.approx(10.0)
+    assert frechet_distance(mu1, sigma1, mu1, sigma1, method=method) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_fid_with_fewer_samples_than_dimensions_stays_finite():
-    # Rank-deficient covariances: the eps retry or the real part keeps the value finite.
+def test_fid_with_fewer_samples_than_dimensions_agrees_between_methods():
+    # Rank-deficient covariances: clipped eigenvalues vs TTUR's eps retry / real part.
     a, b = random_features(4, n=20, dim=64), random_features(5, n=20, dim=64)
     value = frechet_distance_from_features(a, b)
-    assert np.isfinite(value) and value > 0
+    assert value > 0 and value == pytest.approx(frechet_distance_from_features(a, b, "sqrtm"),
+                                                rel=1e-4)
+    assert frechet_distance_from_features(a, a) == pytest.approx(0.0, abs=1e-4)  # trace ~ 64
 
 
 def test_statistics_need_two_images():
@@ -114,3 +118,4 @@ def test_fid_equals_tensorflow_gan(monkeypatch):
     expected = float(tfgan.frechet_classifier_distance_from_activations(
         tf.constant(a, tf.float64), tf.constant(b, tf.float64)))
     assert frechet_distance_from_features(a, b) == pytest.approx(expected, rel=1e-3)
+    assert frechet_distance_from_features(a, b, "sqrtm") == pytest.approx(expected, rel=1e-3)
