@@ -11,7 +11,8 @@ class ImageMetricsCallback(keras.callbacks.Callback):
 
     The keys (`val_fid`, `val_precision`, `val_recall`, `val_psnr`, `val_ssim` with the
     default prefix) reach History, CSVLogger, TensorBoard, EarlyStopping and
-    `ModelCheckpoint(monitor="val_fid", mode="min")`. On epochs without an evaluation the
+    `ModelCheckpoint(monitor="val_fid", mode="min")`, provided this callback comes before
+    them in the `callbacks` list (Keras calls them in order). On epochs without an evaluation the
     keys are absent, so monitors should use `every_n_epochs=1` or expect Keras' "metric not
     available" warning on the others.
 

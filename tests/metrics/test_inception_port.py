@@ -139,3 +139,16 @@ def test_bad_weights_argument_and_bad_archive(tmp_path):
     zipfile.ZipFile(empty_zip, "w").close()
     with pytest.raises(KganError, match="not a TorchScript archive"):
         read_torchscript(str(empty_zip))
+
+
+def test_imagenet_extractor_takes_kgan_images(monkeypatch):
+    """weights="imagenet" wraps Keras' InceptionV3 (weights stubbed out: no download here)."""
+    original = keras.applications.InceptionV3
+    monkeypatch.setattr(keras.applications, "InceptionV3",
+                        lambda **kwargs: original(**{**kwargs, "weights": None}))
+    extractor = inception.inception_feature_extractor("imagenet")
+    features = inception.extract_features(extractor, np.zeros((3, 64, 48, 3), np.float32), 2)
+    assert features.shape == (3, 2048)
+    # Keras' InceptionV3 expects [-1, 1] and half-pixel resizing: no FID quantisation offset.
+    layer = extractor.get_layer("preprocessing")
+    assert (layer.divisor, layer.legacy_resize) == (127.5, False)
