@@ -134,7 +134,12 @@ def translate(generator, inputs, targets=None):
     size = tuple(generator.input_shape[1:3]) if hasattr(generator, "input_shape") else (None, None)
     if None not in size and inputs.shape[1:3] != size:
         inputs = tf.image.resize(inputs, size, method="bilinear", antialias=True).numpy()
-    outputs = np.asarray(generator(inputs, training=False), np.float32)
+    try:
+        outputs = np.asarray(generator(inputs, training=False), np.float32)
+    except (ValueError, tf.errors.InvalidArgumentError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise KganError(f"the model cannot translate images of shape {inputs.shape[1:]}: "
+                        f"{reason}") from None
     if targets is not None and targets.shape[1:3] != outputs.shape[1:3]:
         targets = tf.image.resize(targets, outputs.shape[1:3], antialias=True).numpy()
     return outputs, targets

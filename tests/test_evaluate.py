@@ -163,6 +163,10 @@ def test_failed_runs_print_one_line_and_exit_1(tmp_path, capsys, fast_features):
     (tmp_path / "bad.keras").write_bytes(b"junk")
     cases.append((["--model", str(tmp_path / "bad.keras"), "--inputs", str(real), "--reference",
                    str(real)], "bad.keras"))
+    one_channel = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(3, 1)])
+    one_channel.save(tmp_path / "grey.keras")
+    cases.append((["--model", str(tmp_path / "grey.keras"), "--inputs", str(real), "--reference",
+                   str(real)], "cannot translate images of shape (16, 16, 3)"))
     for argv, named in cases:
         status, out, err = run_main(argv, capsys)
         assert status == 1 and out == "", argv
