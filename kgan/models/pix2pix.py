@@ -144,6 +144,8 @@ class Pix2Pix(keras.Model):
         return cls(**config)
 
     def get_compile_config(self):
+        if not self.compiled:
+            return None
         return {
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
