@@ -1,0 +1,145 @@
+"""python -m kgan.bench: every subcommand runs in-process at tiny sizes and prints one JSON line.
+
+No timing thresholds here: the numbers only have to be there, positive and finite.
+"""
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgan.bench.__main__ import main
+from kgan.metrics import inception
+
+TINY = ["--image-size", "32", "--steps", "2", "--warmup", "1"]
+
+
+def _result(capsys, argv):
+    """Run `main(argv)`, check it succeeded and printed one JSON line; return it parsed."""
+    assert main(argv) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return json.loads(lines[0])
+
+
+def _assert_positive(result, *keys):
+    for key in keys:
+        value = result[key]
+        assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (key, value)
+
+
+def _one_error_line(capsys):
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert "Traceback" not in captured.err
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    return lines[0]
+
+
+def test_train_pix2pix_prints_rates_and_appends_to_output(capsys, tmp_path):
+    output = tmp_path / "results" / "bench.jsonl"
+    argv = ["train", "pix2pix", "--base-filters", "8", *TINY, "--output", str(output)]
+    result = _result(capsys, argv)
+    assert result["bench"] == "train" and result["model"] == "pix2pix"
+    assert (result["image_size"], result["batch_size"], result["steps"]) == (32, 1, 2)
+    assert result["mixed_precision"] is False and result["jit_compile"] is False
+    assert result["tensorflow"] and result["device"]
+    _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb",
+                     "host_peak_rss_mb", "trainable_parameters")
+    assert all(math.isfinite(v) for v in result["final_losses"].values())
+    assert result["steps_per_s"] == pytest.approx(1000.0 / result["ms_per_step"], rel=1e-3)
+    assert [json.loads(line) for line in output.read_text().splitlines()] == [result]
+
+
+def test_train_cyclegan_on_bluemarble_batch(capsys):
+    argv = ["train", "cyclegan", "--base-filters", "8", "--n-blocks", "1", "--batch-size", "2",
+            "--data", "bluemarble", *TINY]
+    result = _result(capsys, argv)
+    assert (result["model"], result["batch_size"], result["data"]) == ("cyclegan", 2, "bluemarble")
+    _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb")
+    assert result["images_per_s"] == pytest.approx(2 * result["steps_per_s"], rel=1e-3)
+    assert set(result["final_losses"]) >= {"g_loss", "cycle_loss", "d_a_loss", "d_b_loss"}
+
+
+def test_train_mixed_precision_sets_the_policy_only_for_the_run(capsys):
+    argv = ["train", "pix2pix", "--base-filters", "8", "--mixed-precision", *TINY]
+    result = _result(capsys, argv)
+    assert result["mixed_precision"] is True
+    _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb")
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "ImagePool under mixed_float16: Keras autocasts its float32 buffer to float16 inside "
+    "call(); building the pool with dtype='float32' fixes it"))
+def test_train_cyclegan_mixed_precision(capsys):
+    argv = ["train", "cyclegan", "--base-filters", "8", "--n-blocks", "1", "--mixed-precision",
+            *TINY]
+    assert _result(capsys, argv)["mixed_precision"] is True
+
+
+@pytest.mark.slow
+def test_train_jit_compile_reaches_compile(capsys):
+    # XLA compilation of the train step takes ~10 s of CPU even at 32 px.
+    result = _result(capsys, ["train", "pix2pix", "--base-filters", "8", "--jit-compile", *TINY])
+    assert result["jit_compile"] is True
+    _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb")
+
+
+def test_data_pipeline_on_a_folder(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "train").mkdir()
+    for i in range(3):
+        pixels = rng.integers(0, 256, (48, 96, 3), dtype=np.uint8)  # A|B side by side
+        Image.fromarray(pixels).save(tmp_path / "train" / f"{i}.jpg")
+    argv = ["data", "--data-dir", str(tmp_path), "--batch-size", "2", *TINY]
+    result = _result(capsys, argv)
+    assert (result["bench"], result["pairs"], result["dataset"]) == ("data", 3, str(tmp_path))
+    _assert_positive(result, "batches_per_s", "images_per_s", "ms_per_batch", "source_s",
+                     "peak_memory_mb")
+
+
+def test_inception_feature_throughput_on_four_images(capsys):
+    argv = ["inception", "--weights", "random", "--image-size", "32", "--batch-size", "2",
+            "--steps", "1", "--warmup", "1"]
+    result = _result(capsys, argv)
+    assert (result["bench"], result["weights"]) == ("inception", "random")
+    _assert_positive(result, "batches_per_s", "images_per_s", "ms_per_batch", "peak_memory_mb")
+
+
+def test_inception_without_weights_is_a_one_line_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("KGAN_CACHE", str(tmp_path))
+    monkeypatch.setattr(inception, "FID_PACKAGE", "kgan_no_such_package")
+    assert main(["inception", "--image-size", "32", "--steps", "1", "--warmup", "1"]) == 1
+    assert "FID Inception weights are missing" in _one_error_line(capsys)
+    assert capsys.readouterr().out == ""
+
+
+def test_export_reports_time_size_and_serving_speed(capsys):
+    result = _result(capsys, ["export", "--base-filters", "8", *TINY])
+    assert result["bench"] == "export"
+    _assert_positive(result, "export_s", "savedmodel_mb", "load_s", "batches_per_s",
+                     "images_per_s", "ms_per_batch", "peak_memory_mb")
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["train", "gan"],
+    ["train", "pix2pix", "--steps", "0"],
+    ["train", "pix2pix", "--batch-size", "two"],
+    ["data", "--jit-compile"],
+    ["export", "--no-such-option"],
+])
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_unsupported_image_size_is_a_one_line_error_with_exit_2(capsys):
+    assert main(["train", "pix2pix", "--image-size", "48", "--steps", "1"]) == 2
+    assert "image size 48" in _one_error_line(capsys)
