@@ -72,9 +72,6 @@ def test_train_mixed_precision_sets_the_policy_only_for_the_run(capsys):
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "ImagePool under mixed_float16: Keras autocasts its float32 buffer to float16 inside "
-    "call(); building the pool with dtype='float32' fixes it"))
 def test_train_cyclegan_mixed_precision(capsys):
     argv = ["train", "cyclegan", "--base-filters", "8", "--n-blocks", "1", "--mixed-precision",
             *TINY]

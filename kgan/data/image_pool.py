@@ -34,6 +34,9 @@ class ImagePool(keras.layers.Layer):
     """
 
     def __init__(self, size=50, **kwargs):
+        # float32 whatever the global policy: under mixed_float16 Keras would otherwise read
+        # the float32 store as float16 inside call() and mix the two in tf.where.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if int(size) < 0:
             raise ValueError(f"pool size must be >= 0, got {size}")
