@@ -11,23 +11,34 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 
 
-@pytest.fixture
+def _missing(reason):
+    """Skip a test whose requirement is absent; under CI (`CI` set) fail instead, since CI
+    must run every test."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must run every test", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def missing():
+    """`missing(reason)`: skip (fail under CI) for an absent test requirement."""
+    return _missing
+
+
+def _shared_dataset(name, marker):
+    path = SHARED_DATASETS / name
+    if not (path / marker).is_dir():
+        _missing(f"{path} is absent (../shared is not beside this checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def facades_dir():
-    """The real facades images (pix2pix layout); skipped where ../shared is absent."""
-    path = SHARED_DATASETS / "facades"
-    if not (path / "train").is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing in CI: ../shared must sit beside the checkout")
-        pytest.skip(f"{path} is absent (../shared is not beside this checkout)")
-    return path
+    """The real facades images (pix2pix layout: train/ val/ test/ of A|B JPEGs)."""
+    return _shared_dataset("facades", "train")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def horse2zebra_dir():
-    """The real horse2zebra images (trainA/ trainB/ testA/ testB/); skipped where absent."""
-    path = SHARED_DATASETS / "horse2zebra"
-    if not (path / "trainA").is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing in CI: ../shared must sit beside the checkout")
-        pytest.skip(f"{path} is absent (../shared is not beside this checkout)")
-    return path
+    """The real horse2zebra images (trainA/ trainB/ testA/ testB/)."""
+    return _shared_dataset("horse2zebra", "trainA")

