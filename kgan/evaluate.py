@@ -3,10 +3,12 @@
 Usage:
     python -m kgan.evaluate --generated DIR (--reference DIR | --data-dir DIR [--split test])
     python -m kgan.evaluate --model G.keras --data-dir DIR [--split test] [--direction AtoB]
+    python -m kgan.evaluate --model G.keras --dataset bluemarble [--image-size 256]
     python -m kgan.evaluate --model G.keras --inputs DIR --reference DIR
 
 `--data-dir` is the pix2pix layout (DIR/SPLIT/*.jpg, each A|B side by side): its target
-halves (B for AtoB, A for BtoA) are the real images. With `--model` the input halves are
+halves (B for AtoB, A for BtoA) are the real images. `--dataset` names a paired set that
+kgan provides (the built-in bluemarble, or a pix2pix set prepared through TFDS). With `--model` the input halves are
 translated and each output is compared with its own target (paired: PSNR and SSIM too);
 `--generated` files are paired with data files of the same base name when every one has a
 match. Prints one JSON line; non-finite numbers (PSNR of identical images) print as null.
@@ -23,6 +25,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.data import paired_source, prepare_pairs
+from kgan.data.sources import BUILT_IN, DOWNLOADABLE
 from kgan.errors import ConfigError, KganError
 from kgan.metrics.evaluation import ImageSetMetrics
 
@@ -38,6 +42,11 @@ def parse_args(argv=None):
     real = parser.add_mutually_exclusive_group(required=True)
     real.add_argument("--data-dir", metavar="DIR", help="pix2pix layout: DIR/SPLIT/*.jpg, A|B")
     real.add_argument("--reference", metavar="DIR", help="folder of real images")
+    real.add_argument("--dataset", choices=BUILT_IN + DOWNLOADABLE,
+                      help="named paired set (with --model): bluemarble, facades, ...")
+    parser.add_argument("--image-size", type=_positive_int, default=256,
+                        help="with --dataset: image size (bluemarble tiles are cut at it)")
+    parser.add_argument("--tfds-dir", help="with --dataset: TFDS data dir of the named sets")
     parser.add_argument("--split", default="test", help="split of --data-dir (default: test)")
     parser.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
                         help="AtoB: A (left half) is the input, B the target (default)")
@@ -56,6 +65,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.model and args.reference and not args.inputs:
         parser.error("--model with --reference needs --inputs DIR (the images to translate)")
+    if args.dataset and not args.model:
+        parser.error("--dataset goes with --model (score a generator on that set)")
     if args.inputs and not (args.model and args.reference):
         parser.error("--inputs only goes with --model and --reference")
     if args.feature_extractor not in ("fid", "imagenet") and not os.path.isfile(args.feature_extractor):
@@ -145,9 +156,16 @@ def translate(generator, inputs, targets=None):
     return outputs, targets
 
 
-def _paired_data_files(options):
-    files = list_images(os.path.join(options.data_dir, options.split))
-    return ((split_pair(read_image(f), options.direction)) for f in files)
+def _paired_batches(options):
+    """(inputs, targets) float32 batches in [-1, 1] of --data-dir or --dataset."""
+    if options.data_dir:
+        files = list_images(os.path.join(options.data_dir, options.split))
+        pairs = (split_pair(read_image(f), options.direction) for f in files)
+        return batches(pairs, options.batch_size)
+    source = paired_source(options.dataset, options.split, image_size=options.image_size,
+                           tfds_dir=options.tfds_dir)
+    return prepare_pairs(source, options.image_size, options.batch_size,
+                         options.direction).as_numpy_iterator()
 
 
 def _evaluate(options):
@@ -157,8 +175,8 @@ def _evaluate(options):
                               fid_method=options.fid_method)
     if options.model:
         generator = load_generator(options.model)
-        if options.data_dir:
-            for inputs, targets in batches(_paired_data_files(options), options.batch_size):
+        if options.data_dir or options.dataset:
+            for inputs, targets in _paired_batches(options):
                 outputs, targets = translate(generator, inputs, targets)
                 metrics.update_fake(outputs)
                 metrics.update_real(targets)

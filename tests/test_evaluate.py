@@ -96,6 +96,22 @@ def test_model_on_pix2pix_pairs_reports_paired_metrics(tmp_path, capsys, fast_fe
     assert json.loads(out)["fid"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_model_on_the_built_in_bluemarble_test_tiles(tmp_path, capsys, fast_features):
+    from kgan.data import paired_source, prepare_pairs
+
+    identity = save_model(tmp_path / "identity.keras", sign=1.0)
+    status, out, err = run_main(["--model", identity, "--dataset", "bluemarble",
+                                 "--image-size", "32", "--batch-size", "256"], capsys)
+    assert status == 0, err
+    result = json.loads(out)
+    photos, maps = (np.concatenate(t) for t in zip(*prepare_pairs(
+        paired_source("bluemarble", "test", image_size=32), 32, batch_size=256)))
+    assert result["num_pairs"] == len(maps) == 731
+    assert result["psnr"] == pytest.approx(float(np.mean(psnr(maps, photos))), rel=1e-5)
+    assert result["fid"] == pytest.approx(
+        frechet_distance_from_features(tiny_features(maps), tiny_features(photos)), rel=1e-4)
+
+
 def test_generated_folder_is_paired_by_name_with_the_data_split(tmp_path, capsys, fast_features):
     a = random_images(8, seed=1)
     b = random_images(8, seed=2)
@@ -143,6 +159,8 @@ def test_unpaired_folders_and_model_with_inputs(tmp_path, capsys, fast_features)
     ["--generated", "g", "--reference", "r", "--inputs", "i"],
     ["--generated", "g", "--reference", "r", "--batch-size", "0"],
     ["--generated", "g", "--reference", "r", "--feature-extractor", "nope.weights.h5"],
+    ["--generated", "g", "--dataset", "bluemarble"],
+    ["--model", "m.keras", "--dataset", "nosuchset"],
 ])
 def test_bad_arguments_exit_2(argv, capsys):
     status, out, err = run_main(argv, capsys)
