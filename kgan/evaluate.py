@@ -44,8 +44,10 @@ def parse_args(argv=None):
     real.add_argument("--reference", metavar="DIR", help="folder of real images")
     real.add_argument("--dataset", choices=BUILT_IN + DOWNLOADABLE,
                       help="named paired set (with --model): bluemarble, facades, ...")
-    parser.add_argument("--image-size", type=_positive_int, default=256,
-                        help="with --dataset: image size (bluemarble tiles are cut at it)")
+    parser.add_argument("--image-size", type=_positive_int,
+                        help="with --model: translate and score pairs resized to this square "
+                             "size, e.g. the training size (default: --dataset 256, --data-dir "
+                             "as stored)"),
     parser.add_argument("--tfds-dir", help="with --dataset: TFDS data dir of the named sets")
     parser.add_argument("--split", default="test", help="split of --data-dir (default: test)")
     parser.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
@@ -161,11 +163,15 @@ def _paired_batches(options):
     if options.data_dir:
         files = list_images(os.path.join(options.data_dir, options.split))
         pairs = (split_pair(read_image(f), options.direction) for f in files)
+        if options.image_size:
+            shape = [options.image_size] * 2  # as the data pipeline resizes
+            pairs = (tuple(tf.image.resize(image, shape, antialias=True).numpy() for image in pair)
+                     for pair in pairs)
         return batches(pairs, options.batch_size)
-    source = paired_source(options.dataset, options.split, image_size=options.image_size,
+    size = options.image_size or 256
+    source = paired_source(options.dataset, options.split, image_size=size,
                            tfds_dir=options.tfds_dir)
-    return prepare_pairs(source, options.image_size, options.batch_size,
-                         options.direction).as_numpy_iterator()
+    return prepare_pairs(source, size, options.batch_size, options.direction).as_numpy_iterator()
 
 
 def _evaluate(options):

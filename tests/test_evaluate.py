@@ -90,6 +90,12 @@ def test_model_on_pix2pix_pairs_reports_paired_metrics(tmp_path, capsys, fast_fe
     expected = frechet_distance_from_features(tiny_features(targets), tiny_features(inputs))
     assert result["fid"] == pytest.approx(expected, rel=1e-4) and result["fid"] > 0.01
 
+    # --image-size scores at another size: the negation stays perfect, the count the same.
+    status, out, _ = run_main(["--model", perfect, "--data-dir", str(data), "--image-size", "12"],
+                              capsys)
+    assert json.loads(out)["fid"] == pytest.approx(0.0, abs=1e-6)
+    assert json.loads(out)["num_pairs"] == 12
+
     # BtoA swaps the halves: the identity now maps B onto A's negative as well.
     status, out, _ = run_main(["--model", perfect, "--data-dir", str(data), "--direction", "BtoA"],
                               capsys)
