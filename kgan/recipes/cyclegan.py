@@ -8,6 +8,9 @@ decayed linearly to zero. An epoch shows every image of the larger domain once.
 
 The run folder (see `kgan.recipes.common`) ends with `generator_ab.keras` (A -> B) and
 `generator_ba.keras` (B -> A); its sample grids show A -> B -> A and B -> A -> B rows.
+`--export NAME` also writes both as SavedModels for TF Serving, A -> B as NAME and B -> A as
+NAME_BtoA; `--eval-every N` adds FID and precision/recall of the A -> B translations of the
+test A images (against the test B images) to the history.
 """
 
 import argparse
@@ -28,6 +31,8 @@ from kgan.recipes import common
 from kgan.schedules import ConstantThenLinearDecay
 
 GENERATORS = ("resnet9", "resnet6", "unet")
+# --export NAME writes G (A -> B) as NAME and F (B -> A) as NAME + BTOA_SUFFIX.
+BTOA_SUFFIX = "_BtoA"
 
 
 def build_parser():
@@ -96,6 +101,10 @@ def build_parser():
                         "with the same --out resumes")
     output.add_argument("--samples", type=common.positive_int, default=4,
                         help="test examples of each domain in each sample grid (default 4)")
+    common.add_export_arguments(output, "G (A -> B) to EXPORT_BASE/NAME/VERSION/ and F "
+                                f"(B -> A) to EXPORT_BASE/NAME{BTOA_SUFFIX}/VERSION/")
+    common.add_eval_arguments(parser, " of G's translations of test A images against the test "
+                              "B images (unpaired: no PSNR/SSIM)")
     common.add_config_argument(parser)
     return parser
 
@@ -112,7 +121,15 @@ def parse_args(argv=None):
         raise ConfigError(f"--decay-epochs must lie in [0, --epochs={options.epochs}], got {options.decay_epochs}")
     if options.pool_size < 0:
         raise ConfigError(f"--pool-size must be >= 0, got {options.pool_size}")
+    if options.export is not None:
+        common.check_export(options, export_names(options.export))
+    common.check_eval(options)
     return options
+
+
+def export_names(name):
+    """The model names `--export NAME` writes: G (A -> B), then F (B -> A)."""
+    return [name, f"{name}{BTOA_SUFFIX}"]
 
 
 def build_generator(options, name):
@@ -190,7 +207,8 @@ def main(argv=None):
     initial_epoch = common.resume(model, options.out)
 
     sample_a, sample_b = next(iter(val.unbatch().batch(options.samples)))
-    callbacks = common.training_callbacks(options.out) + [
+    metrics = common.metrics_callbacks(options, val, model.generator_ab, paired=False)
+    callbacks = common.training_callbacks(options.out, metrics) + [
         CycleSamples(sample_a, sample_b, os.path.join(options.out, "samples")),
     ]
     model.fit(
@@ -198,10 +216,15 @@ def main(argv=None):
         validation_data=val, callbacks=callbacks,
         verbose=2 if os.environ.get("CI") else "auto",
     )
-    for name, generator in (("generator_ab", model.generator_ab), ("generator_ba", model.generator_ba)):
-        common.save_model_atomic(generator, os.path.join(options.out, f"{name}.keras"))
+    generators = [model.generator_ab, model.generator_ba]
+    paths = [os.path.join(options.out, f"{name}.keras") for name in ("generator_ab", "generator_ba")]
+    for generator, path in zip(generators, paths):
+        common.save_model_atomic(generator, path)
     print(f"wrote {options.out}: generator_ab.keras, generator_ba.keras, history.csv, samples/, "
           "checkpoints/")
+    if options.export is not None:
+        common.export_generators(options.export_base,
+                                 list(zip(export_names(options.export), generators, paths)))
     return 0
 
 

@@ -3,7 +3,9 @@
 Defaults are the paper's: 256 px, batch 1, Adam(2e-4, beta1 0.5), lambda 100 with L1,
 vanilla GAN loss, 70x70 PatchGAN, U-Net with skips, jitter 286 -> 256 and flips, and
 the learning rate held for the first half of the epochs then decayed linearly to zero.
-See `kgan.recipes.common` for what the run folder holds.
+See `kgan.recipes.common` for what the run folder holds. `--export NAME` also writes the
+final generator as a SavedModel for TF Serving; `--eval-every N` adds FID, precision/recall
+and PSNR/SSIM of the validation pairs to the history.
 """
 
 import argparse
@@ -86,6 +88,9 @@ def build_parser():
                         "with the same --out resumes")
     output.add_argument("--samples", type=common.positive_int, default=4,
                         help="test examples in each sample grid (default 4)")
+    common.add_export_arguments(output, "the generator to EXPORT_BASE/NAME/VERSION/")
+    common.add_eval_arguments(parser, ", PSNR and SSIM of the generator's outputs for "
+                              "validation inputs against their targets,")
     common.add_config_argument(parser)
     return parser
 
@@ -102,6 +107,9 @@ def parse_args(argv=None):
         raise ConfigError(f"--decay-epochs must lie in [0, --epochs={options.epochs}], got {options.decay_epochs}")
     if options.recon_mix > 1:
         raise ConfigError(f"--recon-mix must lie in [0, 1], got {options.recon_mix}")
+    if options.export is not None:
+        common.check_export(options, [options.export])
+    common.check_eval(options)
     return options
 
 
@@ -165,7 +173,8 @@ def main(argv=None):
     initial_epoch = common.resume(model, options.out)
 
     sample_inputs, sample_targets = next(iter(val.unbatch().batch(options.samples)))
-    callbacks = common.training_callbacks(options.out) + [
+    metrics = common.metrics_callbacks(options, val, model.generator, paired=True)
+    callbacks = common.training_callbacks(options.out, metrics) + [
         SampleGrid(sample_inputs, sample_targets, os.path.join(options.out, "samples")),
     ]
     model.fit(
@@ -173,8 +182,12 @@ def main(argv=None):
         steps_per_epoch=steps_per_epoch, validation_data=val, callbacks=callbacks,
         verbose=2 if os.environ.get("CI") else "auto",
     )
-    common.save_model_atomic(model.generator, os.path.join(options.out, "generator.keras"))
+    generator_path = os.path.join(options.out, "generator.keras")
+    common.save_model_atomic(model.generator, generator_path)
     print(f"wrote {options.out}: generator.keras, history.csv, samples/, checkpoints/")
+    if options.export is not None:
+        common.export_generators(options.export_base,
+                                 [(options.export, model.generator, generator_path)])
     return 0
 
 
