@@ -25,9 +25,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.cli import positive_int, run_reporting_errors
 from kgan.data import paired_source, prepare_pairs
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
-from kgan.errors import ConfigError, KganError
+from kgan.errors import KganError
 from kgan.metrics.evaluation import ImageSetMetrics
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -44,7 +45,7 @@ def parse_args(argv=None):
     real.add_argument("--reference", metavar="DIR", help="folder of real images")
     real.add_argument("--dataset", choices=BUILT_IN + DOWNLOADABLE,
                       help="named paired set (with --model): bluemarble, facades, ...")
-    parser.add_argument("--image-size", type=_positive_int,
+    parser.add_argument("--image-size", type=positive_int,
                         help="with --model: translate and score pairs resized to this square "
                              "size, e.g. the training size (default: --dataset 256, --data-dir "
                              "as stored)"),
@@ -56,8 +57,8 @@ def parse_args(argv=None):
                         help="with --model and --reference: images to translate")
     parser.add_argument("--feature-extractor", default="fid", metavar="NAME_OR_FILE",
                         help="fid (default), imagenet, or a .weights.h5 file of the FID network")
-    parser.add_argument("--batch-size", type=_positive_int, default=50)
-    parser.add_argument("--k", type=_positive_int, default=3,
+    parser.add_argument("--batch-size", type=positive_int, default=50)
+    parser.add_argument("--k", type=positive_int, default=3,
                         help="nearest neighbours for precision/recall (default: 3)")
     parser.add_argument("--fid-method", choices=["eigh", "sqrtm"], default="eigh",
                         help="trace of the covariance square root: eigh (default, fast) or "
@@ -75,16 +76,6 @@ def parse_args(argv=None):
         parser.error(f"--feature-extractor: {args.feature_extractor} is neither fid, imagenet "
                      "nor an existing .weights.h5 file")
     return args
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 def list_images(folder):
@@ -250,14 +241,11 @@ def main(argv=None):
         options = parse_args(argv)
     except SystemExit as exit_:  # argparse: usage line already printed, status 2
         return exit_.code
-    try:
-        print(_report(_evaluate(options)))
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KganError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return run_reporting_errors(_print_report, options)
+
+
+def _print_report(options):
+    print(_report(_evaluate(options)))
     return 0
 
 

@@ -14,7 +14,8 @@ import keras
 import tensorflow as tf
 
 from kgan.errors import KganError
-from kgan.export.cli import error_reason, run_reporting_errors
+from kgan.cli import run_reporting_errors
+from kgan.export.cli import error_reason
 from kgan.export.savedmodel import resolve_export
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from kgan.data import paired_jitter, random_jitter, resize, to_float, to_uint8
+from kgan.data import paired_jitter, random_jitter
 
 
 def batch(n=5, size=32, channels=3, seed=0):

@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from kgan.bench import common, data, export, inception, train
-from kgan.export.cli import run_reporting_errors
+from kgan.cli import run_reporting_errors
 
 BENCHMARKS = {"train": train, "data": data, "inception": inception, "export": export}
 

@@ -10,7 +10,7 @@ import time
 import keras
 import tensorflow as tf
 
-from kgan.export.cli import positive_int
+from kgan.cli import positive_int
 
 
 def add_size_arguments(parser, image_size, batch_size, steps, warmup):

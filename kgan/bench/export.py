@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from kgan.bench import common
 from kgan.export import export_generator
-from kgan.export.cli import positive_int
+from kgan.cli import positive_int
 from kgan.networks import unet_generator
 
 

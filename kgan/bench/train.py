@@ -15,7 +15,7 @@ import tensorflow as tf
 from kgan.bench import common
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
-from kgan.export.cli import positive_int
+from kgan.cli import positive_int
 from kgan.models import CycleGAN, Pix2Pix
 from kgan.networks import patch_discriminator, resnet_generator, unet_generator
 

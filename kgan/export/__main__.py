@@ -15,8 +15,8 @@ import keras
 
 # Registers kgan's custom layers, if a generator uses any, so that load_model finds them.
 import kgan.networks  # noqa: F401
+from kgan.cli import positive_int, run_reporting_errors
 from kgan.errors import KganError
-from kgan.export.cli import positive_int, run_reporting_errors
 from kgan.export.savedmodel import export_generator
 
 GENERATOR_FILE = "generator.keras"

@@ -1,36 +1,4 @@
-"""What the export and translate command lines share: error reporting and argument types."""
-
-import argparse
-import sys
-
-from kgan.errors import ConfigError, KganError
-
-
-def run_reporting_errors(function, *args):
-    """Call `function(*args)`; print a kgan error as one line on stderr instead of raising.
-
-    Returns:
-        int: `function`'s exit status, 2 for a ConfigError, 1 for another KganError.
-    """
-    try:
-        return function(*args)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KganError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-
-
-def positive_int(text):
-    """argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+"""What the export and translate command lines share: readable TensorFlow error lines."""
 
 
 def error_reason(error):

@@ -19,6 +19,7 @@ import sys
 import tomllib
 
 from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint, latest_checkpoint
+from kgan.cli import non_negative_int, positive_int, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
 from kgan.metrics.inception import inception_feature_extractor
@@ -289,46 +290,7 @@ def save_model_atomic(model, path):
 def run_cli(main, argv):
     """Run `main(argv)`; print kgan errors as one line (exit 2 for options, 1 otherwise)."""
     try:
-        return main(argv)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KganError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return run_reporting_errors(main, argv)
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to resume from the last epoch", file=sys.stderr)
         return 130
-
-
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def non_negative_int(text):
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def non_negative_float(text):
-    """argparse type: a float >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value

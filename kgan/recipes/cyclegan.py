@@ -20,6 +20,7 @@ import keras
 
 from kgan import losses
 from kgan.callbacks.cycle_samples import CycleSamples
+from kgan.cli import non_negative_float, positive_int
 from kgan.data.folders import ON_BAD_IMAGE, describe_folder
 from kgan.data.sources import BUILT_IN, CYCLE_GAN_SETS
 from kgan.data.unpaired import prepare_unpaired, steps_per_epoch, unpaired_source
@@ -53,7 +54,7 @@ def build_parser():
     data.add_argument("--on-bad-image", default="error", choices=ON_BAD_IMAGE,
                       help="a truncated or non-image file in --data-dir: stop before "
                       "training (error, default) or leave it out (skip)")
-    data.add_argument("--image-size", type=common.positive_int, default=256,
+    data.add_argument("--image-size", type=positive_int, default=256,
                       help="square training size, a multiple of 4 from 32 to 512 (a power "
                       "of two for --generator unet; default 256)")
     data.add_argument("--augment-on-device", action="store_true",
@@ -63,7 +64,7 @@ def build_parser():
     model.add_argument("--generator", default="resnet9", choices=GENERATORS,
                        help="ResNet with 9 (256 px in the paper) or 6 (128 px) blocks, or "
                        "the pix2pix U-Net (default resnet9)")
-    model.add_argument("--base-filters", type=common.positive_int, default=64,
+    model.add_argument("--base-filters", type=positive_int, default=64,
                        help="filters of the first G and D layers (default 64)")
     model.add_argument("--norm", default="instance", choices=NORMS,
                        help="normalisation (instance)")
@@ -78,28 +79,28 @@ def build_parser():
                            help="adversarial loss (default lsgan)")
     objective.add_argument("--cycle-loss", default="l1", choices=tuple(losses.RECONSTRUCTION),
                            help="cycle (and identity) reconstruction loss (default l1)")
-    objective.add_argument("--cycle-weight", type=common.non_negative_float, default=10.0,
+    objective.add_argument("--cycle-weight", type=non_negative_float, default=10.0,
                            help="lambda, the cycle-consistency weight (default 10)")
-    objective.add_argument("--identity-weight", type=common.non_negative_float, default=0.5,
+    objective.add_argument("--identity-weight", type=non_negative_float, default=0.5,
                            help="identity loss weight relative to --cycle-weight (default "
                            "0.5; 0 disables)")
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=common.positive_int, default=200)
+    training.add_argument("--epochs", type=positive_int, default=200)
     training.add_argument("--decay-epochs", type=int,
                           help="last epochs over which the learning rate decays linearly to "
                           "zero (default: half of --epochs)")
-    training.add_argument("--steps-per-epoch", type=common.positive_int,
+    training.add_argument("--steps-per-epoch", type=positive_int,
                           help="default: one pass over the larger domain")
-    training.add_argument("--batch-size", type=common.positive_int, default=1)
-    training.add_argument("--lr", type=common.non_negative_float, default=2e-4)
-    training.add_argument("--beta1", type=common.non_negative_float, default=0.5)
+    training.add_argument("--batch-size", type=positive_int, default=1)
+    training.add_argument("--lr", type=non_negative_float, default=2e-4)
+    training.add_argument("--beta1", type=non_negative_float, default=0.5)
     training.add_argument("--seed", type=int, default=0)
 
     output = parser.add_argument_group("output")
     output.add_argument("--out", help="run folder (default runs/cyclegan_<dataset>); rerunning "
                         "with the same --out resumes")
-    output.add_argument("--samples", type=common.positive_int, default=4,
+    output.add_argument("--samples", type=positive_int, default=4,
                         help="test examples of each domain in each sample grid (default 4)")
     common.add_export_arguments(output, "G (A -> B) to EXPORT_BASE/NAME/VERSION/ and F "
                                 f"(B -> A) to EXPORT_BASE/NAME{BTOA_SUFFIX}/VERSION/")

@@ -12,10 +12,10 @@ import argparse
 import os
 
 import keras
-import tensorflow as tf
 
 from kgan import losses
 from kgan.callbacks import SampleGrid
+from kgan.cli import non_negative_float, positive_int
 from kgan.data import DIRECTIONS, paired_source, prepare_pairs
 from kgan.data.folders import ON_BAD_IMAGE, describe_folder
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
@@ -47,13 +47,13 @@ def build_parser():
                       "before training (error, default) or leave it out (skip)")
     data.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                       help="AtoB: left half -> right half (default); BtoA the reverse")
-    data.add_argument("--image-size", type=common.positive_int, default=256,
+    data.add_argument("--image-size", type=positive_int, default=256,
                       help="square training size, a power of two >= 32 (default 256)")
     data.add_argument("--augment-on-device", action="store_true",
                       help="jitter/flip at the start of train_step instead of in tf.data")
 
     model = parser.add_argument_group("model")
-    model.add_argument("--base-filters", type=common.positive_int, default=64,
+    model.add_argument("--base-filters", type=positive_int, default=64,
                        help="filters of the first G and D layers (default 64)")
     model.add_argument("--no-skip", action="store_true",
                        help="U-Net without skip connections (plain encoder-decoder)")
@@ -66,27 +66,27 @@ def build_parser():
                            help="adversarial loss (default bce)")
     objective.add_argument("--recon-loss", default="l1", choices=tuple(losses.RECONSTRUCTION),
                            help="reconstruction loss (default l1)")
-    objective.add_argument("--recon-mix", type=common.non_negative_float, default=0.5,
+    objective.add_argument("--recon-mix", type=non_negative_float, default=0.5,
                            help="weight of L1 in l1+l2, in [0, 1] (default 0.5)")
-    objective.add_argument("--recon-weight", type=common.non_negative_float, default=100.0,
+    objective.add_argument("--recon-weight", type=non_negative_float, default=100.0,
                            help="lambda, the reconstruction weight (default 100)")
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=common.positive_int, default=200)
+    training.add_argument("--epochs", type=positive_int, default=200)
     training.add_argument("--decay-epochs", type=int,
                           help="last epochs over which the learning rate decays linearly to "
                           "zero (default: half of --epochs)")
-    training.add_argument("--steps-per-epoch", type=common.positive_int,
+    training.add_argument("--steps-per-epoch", type=positive_int,
                           help="default: one pass over the training set")
-    training.add_argument("--batch-size", type=common.positive_int, default=1)
-    training.add_argument("--lr", type=common.non_negative_float, default=2e-4)
-    training.add_argument("--beta1", type=common.non_negative_float, default=0.5)
+    training.add_argument("--batch-size", type=positive_int, default=1)
+    training.add_argument("--lr", type=non_negative_float, default=2e-4)
+    training.add_argument("--beta1", type=non_negative_float, default=0.5)
     training.add_argument("--seed", type=int, default=0)
 
     output = parser.add_argument_group("output")
     output.add_argument("--out", help="run folder (default runs/pix2pix_<dataset>); rerunning "
                         "with the same --out resumes")
-    output.add_argument("--samples", type=common.positive_int, default=4,
+    output.add_argument("--samples", type=positive_int, default=4,
                         help="test examples in each sample grid (default 4)")
     common.add_export_arguments(output, "the generator to EXPORT_BASE/NAME/VERSION/")
     common.add_eval_arguments(parser, ", PSNR and SSIM of the generator's outputs for "

@@ -1,6 +1,5 @@
 """Command lines: python -m kgan.export and python -m kgan.translate."""
 
-import io
 import os
 import subprocess
 import sys

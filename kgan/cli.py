@@ -1,0 +1,48 @@
+"""What kgan's command lines share: one-line errors with exit codes, and argparse types."""
+
+import argparse
+import sys
+
+from kgan.errors import ConfigError, KganError
+
+
+def run_reporting_errors(function, *args):
+    """Call `function(*args)`; print a kgan error as one line on stderr instead of raising.
+
+    Returns:
+        int: `function`'s exit status, 2 for a ConfigError, 1 for another KganError.
+    """
+    try:
+        return function(*args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KganError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _number(text, kind, minimum):
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+    return value
+
+
+def positive_int(text):
+    """argparse type: a whole number >= 1."""
+    return _number(text, int, 1)
+
+
+def non_negative_int(text):
+    """argparse type: a whole number >= 0."""
+    return _number(text, int, 0)
+
+
+def non_negative_float(text):
+    """argparse type: a float >= 0."""
+    return _number(text, float, 0)
