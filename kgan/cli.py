@@ -1,7 +1,10 @@
 """What kgan's command lines share: one-line errors with exit codes, and argparse types."""
 
 import argparse
+import os
 import sys
+
+import keras
 
 from kgan.errors import ConfigError, KganError
 
@@ -46,3 +49,15 @@ def non_negative_int(text):
 def non_negative_float(text):
     """argparse type: a float >= 0."""
     return _number(text, float, 0)
+
+
+def load_keras_model(path):
+    """`keras.saving.load_model(path, compile=False)` with a one-line KganError for a missing,
+    corrupt or foreign file (kgan's classes are registered by importing kgan)."""
+    if not os.path.isfile(path):
+        raise KganError(f"no such model file: {path}")
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - Keras raises ValueError/TypeError/OSError/...
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise KganError(f"cannot load {path}: {lines[0]}") from None

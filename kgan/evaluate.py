@@ -21,11 +21,10 @@ import math
 import os
 import sys
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from kgan.cli import positive_int, run_reporting_errors
+from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.data import paired_source, prepare_pairs
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
 from kgan.errors import KganError
@@ -122,17 +121,6 @@ def batches(items, batch_size):
         yield tuple(np.stack(field) for field in zip(*run))
 
 
-def load_generator(path):
-    """A generator saved with `model.save("G.keras")` (kgan's classes are registered on import)."""
-    if not os.path.isfile(path):
-        raise KganError(f"no such model file: {path}")
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as error:  # Keras raises ValueError/TypeError/OSError for bad files
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise KganError(f"cannot load {path} with keras.saving.load_model: {reason}") from None
-
-
 def translate(generator, inputs, targets=None):
     """Run the generator; inputs (and targets) resized to a fixed model input size if needed."""
     size = tuple(generator.input_shape[1:3]) if hasattr(generator, "input_shape") else (None, None)
@@ -171,7 +159,7 @@ def _evaluate(options):
                               precision_recall=not options.no_precision_recall,
                               fid_method=options.fid_method)
     if options.model:
-        generator = load_generator(options.model)
+        generator = load_keras_model(options.model)
         if options.data_dir or options.dataset:
             for inputs, targets in _paired_batches(options):
                 outputs, targets = translate(generator, inputs, targets)

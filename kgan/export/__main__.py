@@ -11,11 +11,9 @@ import argparse
 import os
 import sys
 
-import keras
-
 # Registers kgan's custom layers, if a generator uses any, so that load_model finds them.
 import kgan.networks  # noqa: F401
-from kgan.cli import positive_int, run_reporting_errors
+from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.errors import KganError
 from kgan.export.savedmodel import export_generator
 
@@ -56,11 +54,7 @@ def load_generator(checkpoint):
         raise KganError(
             f"no generator at {path}: pass a run folder holding {GENERATOR_FILE} or a .keras file"
         )
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - a corrupt or foreign file is the user's input.
-        lines = str(error).strip().splitlines() or [type(error).__name__]
-        raise KganError(f"cannot load {path}: {lines[0]}") from None
+    return load_keras_model(path)
 
 
 def _export(options):
