@@ -25,12 +25,11 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
-from kgan.data import paired_source, prepare_pairs
+from kgan.data import folders, paired_source, prepare_pairs
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
 from kgan.errors import KganError
 from kgan.metrics.evaluation import ImageSetMetrics
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def parse_args(argv=None):
@@ -81,10 +80,9 @@ def list_images(folder):
     """Sorted image files of `folder`. Raises KganError if it is missing or has none."""
     if not os.path.isdir(folder):
         raise KganError(f"no such folder: {folder}")
-    files = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
-             if n.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, n))]
+    files = folders.list_images(folder)
     if not files:
-        raise KganError(f"no {'/'.join(IMAGE_EXTENSIONS)} images in {folder}")
+        raise KganError(f"no {'/'.join(folders.IMAGE_EXTENSIONS)} images in {folder}")
     return files
 
 

@@ -13,12 +13,11 @@ import sys
 import keras
 import tensorflow as tf
 
-from kgan.errors import KganError
 from kgan.cli import run_reporting_errors
+from kgan.data import folders
+from kgan.errors import KganError
 from kgan.export.cli import error_reason
 from kgan.export.savedmodel import resolve_export
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
 def parse_args(argv=None):
@@ -42,12 +41,7 @@ def list_images(inputs):
     files = []
     for path in inputs:
         if os.path.isdir(path):
-            names = sorted(os.listdir(path))
-            files += [
-                os.path.join(path, name) for name in names
-                if name.lower().endswith(IMAGE_EXTENSIONS)
-                and os.path.isfile(os.path.join(path, name))
-            ]
+            files += folders.list_images(path)
         elif os.path.isfile(path):
             files.append(path)
         else:

@@ -38,7 +38,8 @@ def _natural_key(name):
 
 def list_images(folder):
     """Image files (JPEG or PNG by extension) directly in `folder`, in natural order."""
-    names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS)]
+    names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS)
+             and os.path.isfile(os.path.join(folder, n))]
     return [os.path.join(folder, n) for n in sorted(names, key=_natural_key)]
 
 
