@@ -31,11 +31,13 @@ class CycleSamples(keras.callbacks.Callback):
 
     def grid(self):
         """The current grid, uint8 [(N + M) * H, 3 * W, 3]."""
+        # Plain calls, not predict_on_batch: under a distribution strategy that splits (and
+        # pads) the few samples over the replicas.
         g, f = self.model.generator_ab, self.model.generator_ba
-        fake_b = g.predict_on_batch(self.real_a)
-        fake_a = f.predict_on_batch(self.real_b)
-        rows_a = image_grid([self.real_a, fake_b, f.predict_on_batch(fake_b)])
-        rows_b = image_grid([self.real_b, fake_a, g.predict_on_batch(fake_a)])
+        fake_b = g(self.real_a, training=False)
+        fake_a = f(self.real_b, training=False)
+        rows_a = image_grid([self.real_a, fake_b, f(fake_b, training=False)])
+        rows_b = image_grid([self.real_b, fake_a, g(fake_a, training=False)])
         return np.concatenate([rows_a, rows_b], axis=0)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -49,7 +49,9 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        outputs = self.model.predict_on_batch(self.inputs)
+        # A plain call, not predict_on_batch: under a distribution strategy that splits (and
+        # pads) the few samples over the replicas.
+        outputs = self.model(self.inputs, training=False)
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
         save_png_atomic(image_grid([self.inputs, outputs, self.targets]), path)

@@ -13,10 +13,14 @@ With `--export NAME` the final generator is also written as a SavedModel for TF 
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
 import tomllib
+
+import keras
+import tensorflow as tf
 
 from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint, latest_checkpoint
 from kgan.cli import non_negative_int, positive_int, run_reporting_errors
@@ -26,7 +30,7 @@ from kgan.metrics.inception import inception_feature_extractor
 
 # Options that may change between a run and its resumption (none of them changes the training).
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
-                     "eval_every", "eval_images")
+                     "eval_every", "eval_images", "mixed_precision", "jit_compile")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32
@@ -161,6 +165,46 @@ def training_callbacks(out, metrics=()):
         HistoryCSV(os.path.join(out, "history.csv"), extra_keys=extra_keys),
         ResumableCheckpoint(os.path.join(out, "checkpoints")),
     ]
+
+
+def add_performance_arguments(parser):
+    """`--mixed-precision` and `--jit-compile`, for accelerators."""
+    group = parser.add_argument_group("performance")
+    group.add_argument("--mixed-precision", action="store_true",
+                       help="compute in float16 with float32 weights and loss scaling (Keras' "
+                       "mixed_float16): faster on recent GPUs, slower on CPUs")
+    group.add_argument("--jit-compile", action="store_true",
+                       help="compile the train step with XLA")
+
+
+@contextlib.contextmanager
+def precision_policy(mixed_precision):
+    """Run the block under Keras' mixed_float16 policy when asked; restore the old one after."""
+    previous = keras.mixed_precision.global_policy()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def training_devices():
+    """Names of the GPUs visible to TensorFlow (none on a CPU-only machine)."""
+    return [device.name for device in tf.config.list_logical_devices("GPU")]
+
+
+def distribution_strategy():
+    """MirroredStrategy over all GPUs when there are several, else the default strategy.
+
+    Build and compile the model under `strategy.scope()`; `--batch-size` stays the global
+    batch, split evenly over the replicas.
+    """
+    devices = training_devices()
+    if len(devices) < 2:
+        return tf.distribute.get_strategy()
+    print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global batch")
+    return tf.distribute.MirroredStrategy(devices)
 
 
 def add_export_arguments(group, where):

@@ -106,6 +106,7 @@ def build_parser():
                                 f"(B -> A) to EXPORT_BASE/NAME{BTOA_SUFFIX}/VERSION/")
     common.add_eval_arguments(parser, " of G's translations of test A images against the test "
                               "B images (unpaired: no PSNR/SSIM)")
+    common.add_performance_arguments(parser)
     common.add_config_argument(parser)
     return parser
 
@@ -167,7 +168,7 @@ def build_model(options, steps_per_epoch):
     model.compile(
         g_optimizer=optimizer(), d_optimizer=optimizer(), adversarial_loss=options.gan_loss,
         cycle_loss=cycle, cycle_weight=options.cycle_weight,
-        identity_weight=options.identity_weight,
+        identity_weight=options.identity_weight, jit_compile=options.jit_compile,
     )
     # The pools' buffers exist from here on, so a checkpoint can be loaded into them.
     model.build((None, options.image_size, options.image_size, 3))
@@ -200,11 +201,18 @@ def load_data(options):
 def main(argv=None):
     """Train CycleGAN from command-line options; returns the exit status."""
     options = parse_args(argv)
+    with common.precision_policy(options.mixed_precision):
+        return train(options)
+
+
+def train(options):
+    """Run the training these options describe (see `main`)."""
     keras.utils.set_random_seed(options.seed)
     train, val, steps = load_data(options)
     steps = options.steps_per_epoch or steps
     common.prepare_run_dir(options)
-    model = build_model(options, steps)
+    with common.distribution_strategy().scope():
+        model = build_model(options, steps)
     initial_epoch = common.resume(model, options.out)
 
     sample_a, sample_b = next(iter(val.unbatch().batch(options.samples)))

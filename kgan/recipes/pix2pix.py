@@ -91,6 +91,7 @@ def build_parser():
     common.add_export_arguments(output, "the generator to EXPORT_BASE/NAME/VERSION/")
     common.add_eval_arguments(parser, ", PSNR and SSIM of the generator's outputs for "
                               "validation inputs against their targets,")
+    common.add_performance_arguments(parser)
     common.add_config_argument(parser)
     return parser
 
@@ -136,6 +137,7 @@ def build_model(options, steps_per_epoch):
     model.compile(
         g_optimizer=optimizer(), d_optimizer=optimizer(), adversarial_loss=options.gan_loss,
         reconstruction_loss=recon, reconstruction_weight=options.recon_weight,
+        jit_compile=options.jit_compile,
     )
     return model
 
@@ -165,11 +167,18 @@ def load_data(options):
 def main(argv=None):
     """Train pix2pix from command-line options; returns the exit status."""
     options = parse_args(argv)
+    with common.precision_policy(options.mixed_precision):
+        return train(options)
+
+
+def train(options):
+    """Run the training these options describe (see `main`)."""
     keras.utils.set_random_seed(options.seed)
     train, val, num_train = load_data(options)
     steps_per_epoch = options.steps_per_epoch or max(num_train // options.batch_size, 1)
     common.prepare_run_dir(options)
-    model = build_model(options, steps_per_epoch)
+    with common.distribution_strategy().scope():
+        model = build_model(options, steps_per_epoch)
     initial_epoch = common.resume(model, options.out)
 
     sample_inputs, sample_targets = next(iter(val.unbatch().batch(options.samples)))
