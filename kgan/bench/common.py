@@ -1,6 +1,5 @@
 """What the benchmarks share: options, the dtype policy, timing, memory, and the JSON line."""
 
-import contextlib
 import json
 import os
 import platform
@@ -36,18 +35,6 @@ def add_precision_arguments(parser, jit_compile=True):
         parser.add_argument("--jit-compile", action="store_true",
                             help="compile(jit_compile=True): XLA; off by default, where Keras' "
                             "'auto' would turn XLA on whenever a GPU is present")
-
-
-@contextlib.contextmanager
-def dtype_policy(mixed_precision):
-    """Run the block under the mixed_float16 policy when `mixed_precision`; restore after."""
-    previous = keras.mixed_precision.global_policy()
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def time_steps(step, steps, warmup):

@@ -13,8 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.bench import common
-from kgan.export import export_generator
 from kgan.cli import positive_int
+from kgan.export import export_generator
+from kgan.models.training import mixed_precision_policy
 from kgan.networks import unet_generator
 
 
@@ -35,7 +36,7 @@ def folder_size(path):
 def run(options):
     """Export, load and serve the generator; returns the result line."""
     common.reset_peak_memory()
-    with common.dtype_policy(options.mixed_precision):
+    with mixed_precision_policy(options.mixed_precision):
         generator = unet_generator(options.image_size, base_filters=options.base_filters)
     with tempfile.TemporaryDirectory(prefix="kgan_bench_") as base:
         start = time.perf_counter()

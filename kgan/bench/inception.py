@@ -8,6 +8,7 @@ import numpy as np
 
 from kgan.bench import common
 from kgan.metrics.inception import inception_feature_extractor
+from kgan.models.training import mixed_precision_policy
 
 
 def add_arguments(parser):
@@ -27,7 +28,7 @@ def run(options):
         KganError: the weights are unavailable (the message says how to get them).
     """
     common.reset_peak_memory()
-    with common.dtype_policy(options.mixed_precision):
+    with mixed_precision_policy(options.mixed_precision):
         extractor = inception_feature_extractor(
             None if options.weights == "random" else options.weights)
         # Always explicit: Keras' default "auto" turns XLA on whenever a GPU is present.

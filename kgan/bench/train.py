@@ -13,10 +13,11 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.bench import common
+from kgan.cli import positive_int
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
-from kgan.cli import positive_int
 from kgan.models import CycleGAN, Pix2Pix
+from kgan.models.training import mixed_precision_policy
 from kgan.networks import patch_discriminator, resnet_generator, unet_generator
 
 MODELS = ("pix2pix", "cyclegan")
@@ -118,7 +119,7 @@ class StepTimer(keras.callbacks.Callback):
 def run(options):
     """Build, compile and train the model; returns the result line as a dict."""
     common.reset_peak_memory()
-    with common.dtype_policy(options.mixed_precision):
+    with mixed_precision_policy(options.mixed_precision):
         if options.model == "pix2pix":
             model = build_pix2pix(options.image_size, options.base_filters)
         else:

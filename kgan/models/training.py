@@ -1,7 +1,25 @@
-"""Helpers shared by the GAN models' `train_step`s."""
+"""Helpers shared by the GAN models' `train_step`s, and the dtype policy they train under."""
+
+import contextlib
 
 import keras
 import tensorflow as tf
+
+
+@contextlib.contextmanager
+def mixed_precision_policy(enabled):
+    """Run the block under Keras' mixed_float16 policy when `enabled`; restore the old one after.
+
+    Networks built inside compute in float16 with float32 weights; optimizers built by
+    `build_optimizer` there get loss scaling.
+    """
+    previous = keras.mixed_precision.global_policy()
+    if enabled:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def default_optimizer():

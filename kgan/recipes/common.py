@@ -13,13 +13,11 @@ With `--export NAME` the final generator is also written as a SavedModel for TF 
 """
 
 import argparse
-import contextlib
 import csv
 import os
 import sys
 import tomllib
 
-import keras
 import tensorflow as tf
 
 from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint, latest_checkpoint
@@ -175,18 +173,6 @@ def add_performance_arguments(parser):
                        "mixed_float16): faster on recent GPUs, slower on CPUs")
     group.add_argument("--jit-compile", action="store_true",
                        help="compile the train step with XLA")
-
-
-@contextlib.contextmanager
-def precision_policy(mixed_precision):
-    """Run the block under Keras' mixed_float16 policy when asked; restore the old one after."""
-    previous = keras.mixed_precision.global_policy()
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def training_devices():

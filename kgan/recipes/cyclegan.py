@@ -26,6 +26,7 @@ from kgan.data.sources import BUILT_IN, CYCLE_GAN_SETS
 from kgan.data.unpaired import prepare_unpaired, steps_per_epoch, unpaired_source
 from kgan.errors import ConfigError
 from kgan.models import CycleGAN
+from kgan.models.training import mixed_precision_policy
 from kgan.networks import RECEPTIVE_FIELDS, patch_discriminator, resnet_generator, unet_generator
 from kgan.networks.layers import NORMS
 from kgan.recipes import common
@@ -201,7 +202,7 @@ def load_data(options):
 def main(argv=None):
     """Train CycleGAN from command-line options; returns the exit status."""
     options = parse_args(argv)
-    with common.precision_policy(options.mixed_precision):
+    with mixed_precision_policy(options.mixed_precision):
         return train(options)
 
 

@@ -21,6 +21,7 @@ from kgan.data.folders import ON_BAD_IMAGE, describe_folder
 from kgan.data.sources import BUILT_IN, DOWNLOADABLE
 from kgan.errors import ConfigError
 from kgan.models import Pix2Pix
+from kgan.models.training import mixed_precision_policy
 from kgan.networks import RECEPTIVE_FIELDS, patch_discriminator, unet_generator
 from kgan.networks.layers import NORMS
 from kgan.recipes import common
@@ -167,7 +168,7 @@ def load_data(options):
 def main(argv=None):
     """Train pix2pix from command-line options; returns the exit status."""
     options = parse_args(argv)
-    with common.precision_policy(options.mixed_precision):
+    with mixed_precision_policy(options.mixed_precision):
         return train(options)
 
 
