@@ -3,7 +3,9 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -42,3 +44,15 @@ def facades_dir():
 def horse2zebra_dir():
     """The real horse2zebra images (trainA/ trainB/ testA/ testB/)."""
     return _shared_dataset("horse2zebra", "trainA")
+
+
+@pytest.fixture
+def unpaired_dir(tmp_path):
+    """trainA/ trainB/ testA/ testB/ of 8 random 40x40 PNGs: a fast stand-in for real data."""
+    rng = np.random.default_rng(0)
+    for folder in ("trainA", "trainB", "testA", "testB"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        for i in range(8):
+            pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "data" / folder / f"{i}.png")
+    return str(tmp_path / "data")

@@ -33,23 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def fid_cache(tmp_path_factory):
+def fid_cache(tmp_path_factory, missing):
     """A kgan cache folder shared by this module's tests: the FID weights are ported once."""
     if importlib.util.find_spec(inception.FID_PACKAGE) is None:
-        pytest.skip(f"the FID Inception weights are absent: {inception.FID_PACKAGE_PIP}")
+        missing(f"the FID Inception weights are absent: {inception.FID_PACKAGE_PIP}")
     return str(tmp_path_factory.mktemp("kgan_cache"))
-
-
-@pytest.fixture
-def unpaired_dir(tmp_path):
-    """trainA/ trainB/ testA/ testB/ of 8 random 40x40 PNGs: a fast stand-in for real data."""
-    rng = np.random.default_rng(0)
-    for folder in ("trainA", "trainB", "testA", "testB"):
-        (tmp_path / "data" / folder).mkdir(parents=True)
-        for i in range(8):
-            pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(tmp_path / "data" / folder / f"{i}.png")
-    return str(tmp_path / "data")
 
 
 def resized(path):

@@ -6,7 +6,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 from kgan.errors import KganError
 from kgan.recipes import common, cyclegan, pix2pix
@@ -16,18 +15,6 @@ PIX2PIX_TINY = ["--image-size", "32", "--base-filters", "4", "--patch", "16",
 CYCLEGAN_TINY = ["--image-size", "32", "--base-filters", "4", "--generator", "resnet6",
                  "--patch", "16", "--pool-size", "2", "--steps-per-epoch", "1", "--epochs", "1",
                  "--samples", "2"]
-
-
-@pytest.fixture
-def unpaired_dir(tmp_path):
-    """trainA/ trainB/ testA/ testB/ of 4 random 40x40 PNGs: a fast stand-in for real data."""
-    rng = np.random.default_rng(0)
-    for folder in ("trainA", "trainB", "testA", "testB"):
-        (tmp_path / "data" / folder).mkdir(parents=True)
-        for i in range(4):
-            pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(tmp_path / "data" / folder / f"{i}.png")
-    return str(tmp_path / "data")
 
 
 def served(version_dir, images):
