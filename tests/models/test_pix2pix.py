@@ -13,7 +13,7 @@ import kgan
 from kgan import losses
 from kgan.data import paired_source, prepare_pairs
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SIZE = 32
 
 

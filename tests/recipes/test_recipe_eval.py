@@ -29,7 +29,7 @@ CYCLEGAN_TINY = ["--image-size", "32", "--base-filters", "4", "--generator", "re
                  "--patch", "16", "--pool-size", "2", "--steps-per-epoch", "1", "--samples", "2",
                  "--eval-images", "8"]
 UNPAIRED_KEYS = ("val_fid", "val_precision", "val_recall")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
