@@ -1,0 +1,103 @@
+"""Experiment grids: one TOML file describes a study as a base run and named variants.
+
+Format (see `recipes/study_*.toml`):
+
+    recipe = "pix2pix"              # the kgan.recipes module that trains each variant
+    title = "pix2pix on facades"    # optional, heads the report
+    [base]                          # options of that recipe, as in its --config files
+    dataset = "facades"
+    direction = "BtoA"
+    [variants.l1]                   # an empty table is the base itself
+    [variants.l2]
+    recon-loss = "l2"
+    [published.l1]                  # optional: the study's numbers, shown beside kgan's
+    precision = 0.76
+    recall = 0.39
+    fid = 110.7
+
+Keys may use dashes or underscores; they are normalised to dashes. Whether each option is
+known to the recipe is checked when the variant runs (the recipe refuses unknown keys).
+"""
+
+import re
+import tomllib
+
+from kgan.errors import ConfigError
+
+# Variant names become folder names and report headings.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+_TOP_LEVEL = {"recipe", "title", "base", "variants", "published"}
+
+
+def load_grid(path):
+    """Read and check a grid file.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        dict: `recipe` (str), `title` (str), `base` (dict), `variants` (dict name -> dict of
+        overrides, in file order), `published` (dict name -> dict of metric -> float).
+
+    Raises:
+        ConfigError: one line naming the file and what is wrong.
+    """
+    try:
+        with open(path, "rb") as f:
+            grid = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"grid file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"grid file {path} is a folder, not a TOML file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"grid file {path} is not valid TOML: {error}") from None
+    unknown = set(grid) - _TOP_LEVEL
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}; a grid has "
+                          f"{', '.join(sorted(_TOP_LEVEL))}")
+    recipe = grid.get("recipe")
+    if not isinstance(recipe, str) or not re.fullmatch(r"[a-z0-9_]+", recipe):
+        raise ConfigError(f"{path}: recipe must name a kgan recipe, e.g. recipe = \"pix2pix\"")
+    base = _options(path, "base", grid.get("base", {}))
+    variants = grid.get("variants")
+    if not isinstance(variants, dict) or not variants:
+        raise ConfigError(f"{path}: no [variants.NAME] tables; add one per run "
+                          "([variants.base] with no keys runs the base itself)")
+    for name in variants:
+        if not _NAME.match(name):
+            raise ConfigError(f"{path}: variant name {name!r} must be 1-64 letters, digits, "
+                              "'_', '.', '+' or '-'")
+    published = grid.get("published", {})
+    for name, numbers in published.items():
+        if name not in variants:
+            raise ConfigError(f"{path}: [published.{name}] names no variant")
+        for key, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{path}: published.{name}.{key} must be a number")
+    return {
+        "recipe": recipe,
+        "title": str(grid.get("title", f"{recipe} sweep")),
+        "base": base,
+        "variants": {name: _options(path, f"variants.{name}", table)
+                     for name, table in variants.items()},
+        "published": {name: {key: float(v) for key, v in numbers.items()}
+                      for name, numbers in published.items()},
+    }
+
+
+def _options(path, where, table):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{where}] must be a table of options")
+    options = {}
+    for key, value in table.items():
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{path}: {where}.{key} must be a single value")
+        if key.replace("_", "-") in ("out", "config"):
+            raise ConfigError(f"{path}: {where}.{key} is set by the sweep; leave it out")
+        options[key.replace("_", "-")] = value
+    return options
+
+
+def variant_options(grid, name):
+    """The full options of one variant: the base updated with its overrides (dashed keys)."""
+    return {**grid["base"], **grid["variants"][name]}
