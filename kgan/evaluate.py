@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.data import folders, paired_source, prepare_pairs
-from kgan.data.sources import BUILT_IN, DOWNLOADABLE
+from kgan.data.paired import BUILT_IN, DOWNLOADABLE
 from kgan.errors import KganError
 from kgan.metrics.evaluation import ImageSetMetrics
 

@@ -11,8 +11,7 @@ import sys
 import time
 
 from kgan.bench import common
-from kgan.data.pipeline import prepare_pairs
-from kgan.data.sources import BUILT_IN, DOWNLOADABLE, paired_source
+from kgan.data.paired import BUILT_IN, DOWNLOADABLE, paired_source, prepare_pairs
 
 
 def add_arguments(parser):

