@@ -8,6 +8,10 @@ Two signatures, both batched:
   become RGB) -> `image_bytes` string [N] of PNG files at each input's size. The `_bytes`
   suffix makes TF Serving's REST API base64-decode `{"b64": ...}` inputs and encode outputs.
 
+Both bound the work of one image by `max_pixels` (height x width). `translate_image` reads the
+size from the PNG header or the JPEG frame header before decoding, so a 20000 x 20000 PNG of a
+few hundred KB is refused without allocating its pixels.
+
 Bad requests fail inside the graph with `InvalidArgumentError` and a readable message, because
 TF Serving feeds tensors straight to the graph and does not check shapes against the signature.
 """
@@ -30,6 +34,8 @@ _PNG_MAGIC = b"\x89PNG"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 # The smallest side the export checks a generator at (the recipes train at >= 32 px).
 _MIN_PROBE_SIDE = 32
+# Default bound on height x width of one served image: 4096 x 4096 (decoded as float32, 192 MiB).
+DEFAULT_MAX_PIXELS = 4096 * 4096
 
 
 def generator_stride(model):
@@ -86,7 +92,7 @@ def check_generator(model, stride):
         )
 
 
-def serving_module(generator, stride, image_size=None):
+def serving_module(generator, stride, image_size=None, max_pixels=DEFAULT_MAX_PIXELS):
     """Wrap a generator and its serving signatures in a `tf.Module` for `tf.saved_model.save`.
 
     The module tracks the generator's raw `tf.Variable`s, not the Keras model: a Keras 3 model
@@ -104,6 +110,8 @@ def serving_module(generator, stride, image_size=None):
         `tf.saved_model.save(module, path, signatures=serving_signatures(module))`.
     """
     stride = int(stride)
+    max_pixels = int(max_pixels)
+    too_large = f"image larger than the {max_pixels} pixels (height x width) this export accepts, got"
 
     def translate(images):
         images = _with_rank(images, 4, "images must be [N, H, W, 3]")
@@ -117,6 +125,7 @@ def serving_module(generator, stride, image_size=None):
                 f"image height and width must be multiples of {stride}, got shape",
                 shape,
             ),
+            _check(_pixels(shape[1], shape[2]) <= max_pixels, too_large, shape),
         )
         return tf.cast(generator(images, training=False), tf.float32)
 
@@ -132,6 +141,9 @@ def serving_module(generator, stride, image_size=None):
             tf.strings.substr(data, 0, len(_JPEG_MAGIC)) == _JPEG_MAGIC,
         )
         data = _with_checks(data, _check(is_image, "image_bytes must be JPEG or PNG files"))
+        height, width = _encoded_size(data)
+        data = _with_checks(data, _check(_pixels(height, width) <= max_pixels, too_large,
+                                         height, width))
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
         size = tf.shape(image)[:2]
         image = tf.cast(image, tf.float32) / 127.5 - 1.0
@@ -172,6 +184,34 @@ def serving_signatures(module):
         "serving_default": module.serve.get_concrete_function(),
         "translate_image": module.translate_image.get_concrete_function(),
     }
+
+
+def _pixels(height, width):
+    """height x width as int64 (two int32 sides of 65535 overflow int32)."""
+    return tf.cast(height, tf.int64) * tf.cast(width, tf.int64)
+
+
+def _encoded_size(data):
+    """(height, width) of a PNG or JPEG file read from its header, without decoding pixels.
+
+    PNG: the big-endian width and height at bytes 16-23 of the IHDR chunk. JPEG: the frame
+    header, through `tf.io.extract_jpeg_shape`.
+    """
+    def png_size():
+        # Padded, so that a file cut short inside its header reads as size 0, not an error.
+        header = tf.strings.substr(tf.strings.join([data, tf.constant(b"\0" * 24)]), 16, 8)
+        ihdr = tf.io.decode_raw(header, tf.uint8)
+        ihdr = tf.cast(ihdr, tf.int64)
+        width = ihdr[0] * 2**24 + ihdr[1] * 2**16 + ihdr[2] * 2**8 + ihdr[3]
+        height = ihdr[4] * 2**24 + ihdr[5] * 2**16 + ihdr[6] * 2**8 + ihdr[7]
+        return tf.stack([height, width])
+
+    def jpeg_size():
+        return tf.cast(tf.io.extract_jpeg_shape(data)[:2], tf.int64)
+
+    is_png = tf.strings.substr(data, 0, len(_PNG_MAGIC)) == _PNG_MAGIC
+    size = tf.cond(is_png, png_size, jpeg_size)
+    return size[0], size[1]
 
 
 def _check(condition, message, *values):
