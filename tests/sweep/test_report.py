@@ -1,4 +1,5 @@
-"""kgan.sweep.report: the study's table, orderings, figures, and the two documents."""
+"""kgan.sweep.report and kgan.sweep.figures: the study's table, orderings, figures, and the
+two documents."""
 
 import base64
 import html.parser
@@ -9,7 +10,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from kgan.sweep import report
+from kgan.sweep import figures, report
 from sweep_fixture import EXAMPLES, PIX2PIX_GRID, PIX2PIX_METRICS, make_sweep, results_rows
 
 FAILED = "failed: ResourceExhaustedError: OOM when allocating tensor"
@@ -128,7 +129,7 @@ def test_write_report_writes_linked_figures_and_a_self_contained_page(pix2pix_sw
 def test_qualitative_figure_has_a_column_per_variant_and_grey_tiles(pix2pix_sweep):
     folder, grid = pix2pix_sweep
     path = folder / "q.png"
-    caption = report.qualitative_figure(str(folder), list(grid["variants"]), str(path))
+    caption = figures.qualitative_figure(str(folder), list(grid["variants"]), str(path))
     assert caption == (f"{EXAMPLES} test examples: input, each variant's output, ground truth."
                        " Grey: no image (no-skip).")
     image = Image.open(path)
@@ -142,21 +143,21 @@ def test_qualitative_figure_has_a_column_per_variant_and_grey_tiles(pix2pix_swee
 def test_qualitative_figure_without_targets_or_inputs(tmp_path):
     folder = make_sweep(tmp_path / "sweep", targets=False)
     names = list(PIX2PIX_GRID["variants"])
-    caption = report.qualitative_figure(str(folder), names, str(tmp_path / "q.png"))
+    caption = figures.qualitative_figure(str(folder), names, str(tmp_path / "q.png"))
     assert "(unpaired data: no ground truth)" in caption
     assert Image.open(tmp_path / "q.png").width == 5 * 160
-    assert report.qualitative_figure(str(tmp_path), names, str(tmp_path / "none.png")) is None
+    assert figures.qualitative_figure(str(tmp_path), names, str(tmp_path / "none.png")) is None
     assert not os.path.exists(tmp_path / "none.png")
 
 
 def test_loss_figure_prefers_per_step_curves(tmp_path):
     names = list(PIX2PIX_GRID["variants"])
     folder = make_sweep(tmp_path / "steps", steps=1000)
-    caption = report.loss_figure(str(folder), names, str(tmp_path / "steps.png"))
+    caption = figures.loss_figure(str(folder), names, str(tmp_path / "steps.png"))
     assert caption == ("Training losses per step, running mean over 10 steps, one line per "
                        "variant. No history: no-skip.")
     folder = make_sweep(tmp_path / "epochs")
-    caption = report.loss_figure(str(folder), names, str(tmp_path / "epochs.png"))
+    caption = figures.loss_figure(str(folder), names, str(tmp_path / "epochs.png"))
     assert caption == "Training losses per epoch, one line per variant. No history: no-skip."
     _png((tmp_path / "epochs.png").read_bytes(), (1200, 800))
 
@@ -164,8 +165,8 @@ def test_loss_figure_prefers_per_step_curves(tmp_path):
 def test_read_curves_reads_na_as_nan_and_skips_rows_without_x(tmp_path):
     (tmp_path / "history.csv").write_text(
         "epoch,d_loss,g_adv,g_cycle,g_loss\n0,0.5,1.0,2.0,NA\n1,0.5,1.5,1.0,3\n,1,1,1,1\n")
-    x, columns = report._read_curves(str(tmp_path), "epoch")
+    x, columns = figures._read_curves(str(tmp_path), "epoch")
     assert x == [0, 1]
     assert columns["g_cycle"] == [2.0, 1.0]
     assert np.isnan(columns["g_loss"][0]) and columns["g_loss"][1] == 3
-    assert report._read_curves(str(tmp_path), "step") is None
+    assert figures._read_curves(str(tmp_path), "step") is None
