@@ -15,6 +15,8 @@ Reference:
 import keras
 import tensorflow as tf
 
+from kgan.errors import ConfigError
+
 
 def _f32(x):
     return tf.cast(x, tf.float32)
@@ -65,7 +67,9 @@ class AdversarialLoss:
     """A pair of callables: the generator's and the discriminator's objective.
 
     Subclass it (override both methods) or build one from two functions to plug a new
-    objective into `Pix2Pix.compile` / `CycleGAN.compile`.
+    objective into `Pix2Pix.compile` / `CycleGAN.compile`. To save the model to `.keras`,
+    register the subclass or the two functions with
+    `@keras.saving.register_keras_serializable(package=...)`: they are saved by name.
 
     Args:
         generator_loss: `fn(fake_logits) -> scalar`.
@@ -75,10 +79,16 @@ class AdversarialLoss:
     name = "custom"
 
     def __init__(self, generator_loss=None, discriminator_loss=None):
+        # Instance attributes: the functions given here, saved by get_config. Subclasses
+        # that set them on the class or override the methods have nothing to save.
         if generator_loss is not None:
             self._generator_loss = generator_loss
         if discriminator_loss is not None:
             self._discriminator_loss = discriminator_loss
+        for method in ("generator_loss", "discriminator_loss"):
+            overridden = getattr(type(self), method) is not getattr(AdversarialLoss, method)
+            if not overridden and not hasattr(self, "_" + method):
+                raise ConfigError(f"AdversarialLoss needs a {method} function: pass one, or subclass it")
 
     def generator_loss(self, fake_logits):
         """Scalar loss the generator minimises, from D's logits on generated images."""
@@ -88,15 +98,27 @@ class AdversarialLoss:
         """Scalar loss the discriminator minimises, from its logits on real and fake."""
         return self._discriminator_loss(real_logits, fake_logits)
 
+    @property
+    def functions(self):
+        """{argument: function} of the functions given to the constructor."""
+        return {
+            method: vars(self)["_" + method]
+            for method in ("generator_loss", "discriminator_loss") if "_" + method in vars(self)
+        }
+
     def get_config(self):
-        return {}
+        return {
+            method: keras.saving.serialize_keras_object(function)
+            for method, function in self.functions.items()
+        }
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**{key: keras.saving.deserialize_keras_object(value) for key, value in config.items()})
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        names = ", ".join(f"{key}={getattr(f, '__name__', f)}" for key, f in self.functions.items())
+        return f"{type(self).__name__}({names})"
 
 
 @keras.saving.register_keras_serializable(package="kgan")

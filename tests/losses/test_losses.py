@@ -1,13 +1,15 @@
-"""Loss values against numbers computed by hand."""
+"""Loss values against numbers computed by hand; saving user losses or refusing them."""
 
+import json
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from kgan import losses
-from kgan.errors import ConfigError
+from kgan.errors import ConfigError, KganError
 
 
 def softplus(x):
@@ -34,7 +36,8 @@ def test_lsgan_losses_match_hand_computation():
 
 
 def test_hinge_losses_match_hand_computation():
-    assert float(losses.hinge_generator_loss(FAKE)) == pytest.approx(-0.0)
+    # FAKE's mean is 0, which a flipped sign would match too; REAL's is 0.375.
+    assert float(losses.hinge_generator_loss(REAL)) == pytest.approx(-0.375)
     # relu(1 - real): 0, 2, 0.5, 1 -> 0.875 ; relu(1 + fake): 0, 2, 1, 3 -> 1.5
     assert float(losses.hinge_discriminator_loss(REAL, FAKE)) == pytest.approx(0.5 * (0.875 + 1.5))
 
@@ -72,3 +75,74 @@ def test_custom_adversarial_loss_from_two_functions():
     )
     assert losses.get_adversarial(custom) is custom
     assert float(custom.discriminator_loss(REAL, FAKE)) == pytest.approx(REAL.mean() - FAKE.mean())
+
+
+@keras.saving.register_keras_serializable(package="kgan_tests")
+def mean_generator_loss(fake_logits):
+    return -tf.reduce_mean(fake_logits)
+
+
+@keras.saving.register_keras_serializable(package="kgan_tests")
+def mean_difference_discriminator_loss(real_logits, fake_logits):
+    return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+
+
+def test_adversarial_loss_of_registered_functions_round_trips():
+    loss = losses.AdversarialLoss(mean_generator_loss, mean_difference_discriminator_loss)
+    config = json.loads(json.dumps(losses.serialize(loss, "adversarial_loss")))
+    restored = keras.saving.deserialize_keras_object(config)
+    assert restored.functions == loss.functions
+    assert float(restored.generator_loss(REAL)) == pytest.approx(-0.375)
+    assert float(restored.discriminator_loss(REAL, FAKE)) == pytest.approx(-0.375)
+
+
+def not_registered(target, output):
+    return tf.reduce_mean(target - output)
+
+
+@keras.saving.register_keras_serializable(package="kgan_tests")
+class Wasserstein(losses.AdversarialLoss):
+    """A registered subclass: saved by its name, nothing else."""
+
+    def generator_loss(self, fake_logits):
+        return -tf.reduce_mean(fake_logits)
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+
+
+class UnregisteredWasserstein(Wasserstein):
+    pass
+
+
+@pytest.mark.parametrize("loss, name", [
+    (not_registered, "not_registered"),
+    (lambda target, output: tf.reduce_mean(target - output), "<lambda>"),
+    (losses.AdversarialLoss(not_registered, mean_difference_discriminator_loss), "not_registered"),
+    (losses.AdversarialLoss(mean_generator_loss, lambda real, fake: real), "<lambda>"),
+    (UnregisteredWasserstein(), "UnregisteredWasserstein"),
+])
+def test_a_loss_that_would_not_load_back_is_refused_naming_what_to_register(loss, name):
+    with pytest.raises(KganError, match="register_keras_serializable") as error:
+        losses.serialize(loss, "some_loss")
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("cannot save some_loss '")
+    assert f"{name}'" in message
+
+
+@pytest.mark.parametrize("loss", [
+    losses.L1L2(0.3), losses.Hinge(), Wasserstein(), keras.losses.MeanAbsoluteError(),
+])
+def test_kgan_keras_and_registered_losses_serialize(loss):
+    config = json.loads(json.dumps(losses.serialize(loss, "some_loss")))
+    restored = keras.saving.deserialize_keras_object(config)
+    assert type(restored) is type(loss)
+    if isinstance(loss, losses.AdversarialLoss):
+        assert float(restored.generator_loss(REAL)) == pytest.approx(float(loss.generator_loss(REAL)))
+    else:
+        assert float(restored(REAL, FAKE)) == pytest.approx(float(loss(REAL, FAKE)))
+
+
+def test_adversarial_loss_without_functions_is_a_config_error():
+    with pytest.raises(ConfigError, match="needs a generator_loss function"):
+        losses.AdversarialLoss(discriminator_loss=mean_difference_discriminator_loss)
