@@ -2,13 +2,13 @@
 
 from kgan import data, losses, metrics
 from kgan.errors import ConfigError, KganError
-from kgan.models import CycleGAN, Pix2Pix
+from kgan.models import CycleGAN, GANModel, Pix2Pix
 from kgan.networks import patch_discriminator, resnet_generator, unet_generator
 from kgan.schedules import ConstantThenLinearDecay
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "ConstantThenLinearDecay", "CycleGAN", "KganError", "Pix2Pix", "data", "losses",
-    "metrics", "patch_discriminator", "resnet_generator", "unet_generator",
+    "ConfigError", "ConstantThenLinearDecay", "CycleGAN", "GANModel", "KganError", "Pix2Pix", "data",
+    "losses", "metrics", "patch_discriminator", "resnet_generator", "unet_generator",
 ]

@@ -27,17 +27,22 @@ def default_optimizer():
     return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
 
-def build_optimizer(optimizer, network):
-    """Return a ready optimizer for `network`: default when None, loss-scaled under
-    a mixed-float16 policy, and built on the network's variables so that its state is
-    saved and restored with the model from the first step on."""
+def build_optimizer(optimizer, variables):
+    """Return a ready optimizer for `variables`: default when None, loss-scaled under a
+    mixed-float16 policy, and built on the variables so that its state is saved and restored
+    with the model from the first step on.
+
+    Args:
+        optimizer: a Keras optimizer or None (`default_optimizer()`).
+        variables: list of the trainable variables it will update (of one or more networks).
+    """
     optimizer = optimizer if optimizer is not None else default_optimizer()
     if keras.mixed_precision.global_policy().name == "mixed_float16" and not isinstance(
         optimizer, keras.optimizers.LossScaleOptimizer
     ):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     if not optimizer.built:
-        optimizer.build(network.trainable_variables)
+        optimizer.build(variables)
     return optimizer
 
 
@@ -48,8 +53,13 @@ def scale_for_replicas(loss):
     return loss / replicas if replicas > 1 else loss
 
 
-def apply_gradients(optimizer, tape, loss, network):
-    """Differentiate `loss` w.r.t. `network`'s trainable variables and apply one step."""
-    variables = network.trainable_variables
+def scaled_loss(optimizer, loss):
+    """`loss` as the optimizer differentiates it: divided over the replicas and multiplied by
+    the loss scale. Compute it inside the tape."""
+    return optimizer.scale_loss(scale_for_replicas(loss))
+
+
+def apply_gradients(optimizer, tape, loss, variables):
+    """Differentiate `loss` (from `scaled_loss`) w.r.t. `variables` and apply one step."""
     grads = tape.gradient(loss, variables)
     optimizer.apply_gradients(zip(grads, variables))

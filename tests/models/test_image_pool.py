@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kgan.data import ImagePool
+from kgan.models import ImagePool
 
 
 def batch(value, n=2):
-    """n images of shape [2, 2, 1] filled with value, value + 1, ..."""
+    """n images of shape [2, 2, 1] filled with value, value + 1, ...; the tests use values
+    from 1 on, so that 0, what an empty slot of the pool holds, is never a right answer."""
     return tf.reshape(tf.range(value, value + n, dtype=tf.float32), [n, 1, 1, 1]) * tf.ones([n, 2, 2, 1])
 
 
@@ -23,10 +24,10 @@ def values(images):
 
 def test_returns_new_images_until_full_then_mixes_stored_and_new():
     pool = ImagePool(4)
-    assert values(pool.query(batch(0), [0, 0])) == [0, 1]
-    assert values(pool.query(batch(2), [0, 1])) == [2, 3]
+    assert values(pool.query(batch(1), [0, 0])) == [1, 2]
+    assert values(pool.query(batch(3), [0, 1])) == [3, 4]
     assert int(pool.count) == 4
-    assert sorted(values(pool.images)) == [0, 1, 2, 3]
+    assert sorted(values(pool.images)) == [1, 2, 3, 4]
 
     returned_old = returned_new = 0
     for step in range(80):
@@ -70,13 +71,15 @@ def test_works_inside_tf_function(jit_compile):
 
     seen = []
     for k in range(6):
-        out = query(batch(2 * k), tf.constant([0, k]))
+        out = query(batch(2 * k + 1), tf.constant([0, k]))
         seen.append(values(out))
-    assert seen[0] == [0, 1] and seen[1][0] == 2  # filling
+    assert seen[0] == [1, 2] and seen[1][0] == 3  # filling
     assert int(pool.count) == 3
-    # After filling every output is one of the new images or a previously stored one.
+    assert len(set(values(pool.images))) == 3 and 0 not in values(pool.images)
+    # After filling every output is one of the new images or a previously stored one, never
+    # the empty slots' 0.
     produced = {v for row in seen for v in row}
-    assert produced <= set(range(12))
+    assert produced <= set(range(1, 13))
     # The first call traces twice (variable creation), later calls reuse the graph.
     assert query.experimental_get_tracing_count() <= 2
 
@@ -94,7 +97,7 @@ def test_per_replica_state_under_mirrored_strategy():
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from kgan.data import ImagePool
+        from kgan.models import ImagePool
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         with strategy.scope():
             pool = ImagePool(2)
@@ -111,10 +114,11 @@ def test_per_replica_state_under_mirrored_strategy():
             return query(x + 10.0 * tf.cast(replica, tf.float32), tf.stack([0, k]))
 
         for k in range(3):
-            strategy.run(step, args=(tf.fill([1, 2, 2, 1], float(k)), tf.constant(k)))
+            strategy.run(step, args=(tf.fill([1, 2, 2, 1], float(k + 1)), tf.constant(k)))
+        # Values from 1 on: an empty slot (0) would not pass.
         stored = [sorted(v[:, 0, 0, 0].numpy().tolist()) for v in pool.images.value.values]
-        assert all(x < 10 for x in stored[0]), stored
-        assert all(x >= 10 for x in stored[1]), stored
+        assert all(1 <= x < 10 for x in stored[0]), stored
+        assert all(x >= 11 for x in stored[1]), stored
         print("OK", stored)
     """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")

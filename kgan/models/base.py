@@ -1,0 +1,163 @@
+"""GANModel: what every kgan GAN shares, so that a model file holds only its training step.
+
+A subclass declares its sub-networks, compile arguments and log keys as class attributes;
+from those the base makes the constructor's network attributes, `get_config`/`from_config`,
+`compile` with one generator and one discriminator optimizer, `get_compile_config`/
+`compile_from_config`, and one `keras.metrics.Mean` tracker per log key.
+"""
+
+import inspect
+
+import keras
+import tensorflow as tf
+
+from kgan import losses
+from kgan.atomic import atomic_path
+from kgan.models.training import build_optimizer
+
+
+class GANModel(keras.Model):
+    """Base of the kgan GANs: generator networks and discriminator networks trained in turn.
+
+    Subclasses set:
+        GENERATORS: names of the constructor arguments that `g_optimizer` trains, in
+            constructor order (they come first, then DISCRIMINATORS).
+        DISCRIMINATORS: names of those that `d_optimizer` trains.
+        COMPILE_ARGUMENTS: {name: (default, resolve)} of `compile`'s arguments besides the
+            two optimizers; `compile` stores `resolve(value)` as an attribute of that name.
+        LOG_KEYS: the tracker names `train_step` reports, in order (README, "Log keys").
+        VALIDATION_KEYS: the subset `test_step` reports (`val_` prefix in `fit`'s logs).
+    and write `train_step` and `test_step`, ending them with `return self.logs()` and
+    `return self.logs(self.VALIDATION_KEYS)`. Every other constructor argument must be stored
+    as an attribute of the same name: `get_config` reads them back from the signature.
+
+    Args:
+        *networks: the GENERATORS then the DISCRIMINATORS, Keras models.
+        augment_on_device: apply the pix2pix jitter and flip at the start of each
+            `train_step` (on the accelerator) instead of in the tf.data pipeline.
+        seed: seed of `next_seeds` (on-device augmentation, image pools).
+    """
+
+    GENERATORS = ()
+    DISCRIMINATORS = ()
+    COMPILE_ARGUMENTS = {}
+    LOG_KEYS = ()
+    VALIDATION_KEYS = ()
+
+    def __init__(self, *networks, augment_on_device=False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        names = self.GENERATORS + self.DISCRIMINATORS
+        if len(networks) != len(names):
+            raise TypeError(f"{type(self).__name__} takes {len(names)} networks: {', '.join(names)}")
+        for name, network in zip(names, networks):
+            setattr(self, name, network)
+        self.augment_on_device = augment_on_device
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.trackers = {key: keras.metrics.Mean(name=key) for key in self.LOG_KEYS}
+        # Built functional sub-networks leave nothing to build here.
+        self.built = all(network.built for network in networks)
+
+    @property
+    def generator_variables(self):
+        return [v for name in self.GENERATORS for v in getattr(self, name).trainable_variables]
+
+    @property
+    def discriminator_variables(self):
+        return [v for name in self.DISCRIMINATORS for v in getattr(self, name).trainable_variables]
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Configure training: the two optimizers, then COMPILE_ARGUMENTS (see the subclass).
+
+        Args:
+            g_optimizer, d_optimizer: Keras optimizers (default Adam(2e-4, beta_1=0.5), the
+                papers'). Under a mixed-float16 policy they are wrapped for loss scaling.
+            **kwargs: the subclass's COMPILE_ARGUMENTS, the rest passed to
+                `keras.Model.compile` (`jit_compile`, `steps_per_execution`).
+        """
+        arguments = {
+            name: resolve(kwargs.pop(name, default))
+            for name, (default, resolve) in self.COMPILE_ARGUMENTS.items()
+        }
+        super().compile(**kwargs)
+        self.g_optimizer = build_optimizer(g_optimizer, self.generator_variables)
+        self.d_optimizer = build_optimizer(d_optimizer, self.discriminator_variables)
+        for name, value in arguments.items():
+            setattr(self, name, value)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def update_logs(self, **values):
+        """Add one step's values to the trackers of those log keys."""
+        for key, value in values.items():
+            self.trackers[key].update_state(value)
+
+    def logs(self, keys=None):
+        """{key: running mean} of `keys` (default LOG_KEYS), what a step returns."""
+        return {key: self.trackers[key].result() for key in keys or self.LOG_KEYS}
+
+    def next_seeds(self, count):
+        """`count` independent stateless seeds (int32 [count, 2]) for this step."""
+        return tf.random.experimental.stateless_split(
+            tf.cast(self.seed_generator.next(), tf.int32), count
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        networks = self.GENERATORS + self.DISCRIMINATORS
+        for name in networks:
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        for name in self._constructor_options():
+            config[name] = getattr(self, name)
+        return config
+
+    @classmethod
+    def _constructor_options(cls):
+        """Named arguments of the constructors from `cls` up to GANModel, networks aside."""
+        options = []
+        for klass in cls.__mro__[:cls.__mro__.index(GANModel) + 1]:
+            if "__init__" in vars(klass):
+                for name, parameter in inspect.signature(klass.__init__).parameters.items():
+                    named = parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+                    if named and name not in ("self", *options, *cls.GENERATORS, *cls.DISCRIMINATORS):
+                        options.append(name)
+        return options
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        networks = [
+            keras.saving.deserialize_keras_object(config.pop(name))
+            for name in cls.GENERATORS + cls.DISCRIMINATORS
+        ]
+        return cls(*networks, **config)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """`keras.Model.save`, atomic, after refusing a loss that would not load back (Keras
+        would leave a partial file behind)."""
+        self.get_compile_config()
+        if not overwrite:  # Keras asks before replacing the file
+            return super().save(filepath, overwrite=False, **kwargs)
+        with atomic_path(filepath) as tmp:
+            super().save(tmp, **kwargs)
+
+    def get_compile_config(self):
+        """The compile arguments; raises `KganError` for a loss that would not load back."""
+        if not self.compiled:
+            return None
+        config = {
+            name: keras.saving.serialize_keras_object(getattr(self, name))
+            for name in ("g_optimizer", "d_optimizer")
+        }
+        for name in self.COMPILE_ARGUMENTS:
+            value = getattr(self, name)
+            config[name] = value if isinstance(value, (int, float, str)) else losses.serialize(value, name)
+        return config
+
+    def compile_from_config(self, config):
+        self.compile(**{
+            key: keras.saving.deserialize_keras_object(value) if isinstance(value, dict) else value
+            for key, value in config.items()
+        })
