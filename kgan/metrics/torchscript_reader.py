@@ -17,7 +17,7 @@ import numpy as np
 from kgan.errors import KganError
 
 # torch storage class name -> NumPy dtype of its bytes (little-endian).
-_STORAGE_DTYPES = {
+STORAGE_DTYPES = {
     "FloatStorage": "<f4",
     "DoubleStorage": "<f8",
     "HalfStorage": "<f2",
@@ -72,7 +72,7 @@ class _StorageRef:
         self.dtype, self.key, self.numel = np.dtype(dtype), key, numel
 
 
-def _rebuild_tensor(storage, offset, size, stride, *unused):
+def rebuild_tensor(storage, offset, size, stride, *unused):
     """torch._utils._rebuild_tensor_v2: a strided view of a storage, copied out."""
     itemsize = storage.array.itemsize
     view = np.lib.stride_tricks.as_strided(
@@ -96,9 +96,9 @@ class _Unpickler(pickle.Unpickler):
                 self._classes[key] = type(name, (ScriptModule,), {"type_name": key})
             return self._classes[key]
         if module == "torch._utils" and name == "_rebuild_tensor_v2":
-            return _rebuild_tensor
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _STORAGE_DTYPES[name]
+            return rebuild_tensor
+        if module == "torch" and name in STORAGE_DTYPES:
+            return STORAGE_DTYPES[name]
         if module == "torch.jit._pickle" and name in ("build_intlist", "build_doublelist",
                                                       "build_boollist", "build_tensorlist"):
             return list  # typed lists (e.g. a conv's padding [0, 3]) arrive as plain lists

