@@ -6,16 +6,19 @@ Usage:
     python -m kgan.evaluate --model G.keras --dataset bluemarble [--image-size 256]
     python -m kgan.evaluate --model G.keras --inputs DIR --reference DIR
 
-`--data-dir` is the pix2pix layout (DIR/SPLIT/*.jpg, each A|B side by side): its target
-halves (B for AtoB, A for BtoA) are the real images. `--dataset` names a paired set that
-kgan provides (the built-in bluemarble, or a pix2pix set prepared through TFDS). With `--model` the input halves are
-translated and each output is compared with its own target (paired: PSNR and SSIM too);
-`--generated` files are paired with data files of the same base name when every one has a
-match. Prints one JSON line; non-finite numbers (PSNR of identical images) print as null.
-Images are read batch by batch, so large sets never sit in memory.
+`--data-dir` is a paired folder read as the recipes read it (`kgan.data.folders`): the
+pix2pix layout DIR/SPLIT/*.jpg (each A|B side by side), or DIR/A/SPLIT/ and DIR/B/SPLIT/
+matched by file name. Its targets (B for AtoB, A for BtoA) are the real images.
+`--dataset` names a paired set that kgan provides (the built-in bluemarble, or a pix2pix
+set prepared through TFDS). With `--model` the inputs are translated and each output is
+compared with its own target (paired: PSNR and SSIM too); `--generated` files are paired
+with the data's pairs of the same base name when every one has a match. Prints one JSON
+line (what the data reader reports goes to stderr); non-finite numbers (PSNR of identical
+images) print as null. Images are read batch by batch, so large sets never sit in memory.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -25,11 +28,12 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
-from kgan.data import folders, paired_source, prepare_pairs
-from kgan.data.paired import BUILT_IN, DOWNLOADABLE
+from kgan.data import folders
+from kgan.data.paired import BUILT_IN, DIRECTIONS, DOWNLOADABLE, paired_source, prepare_pairs
+from kgan.data.transforms import to_float
 from kgan.errors import KganError
 from kgan.metrics.evaluation import ImageSetMetrics
-
+from kgan.metrics.image_quality import SSIM_WINDOW
 
 
 def parse_args(argv=None):
@@ -39,18 +43,19 @@ def parse_args(argv=None):
     fake.add_argument("--generated", metavar="DIR", help="folder of generated images")
     fake.add_argument("--model", metavar="FILE.keras", help="generator saved with keras")
     real = parser.add_mutually_exclusive_group(required=True)
-    real.add_argument("--data-dir", metavar="DIR", help="pix2pix layout: DIR/SPLIT/*.jpg, A|B")
+    real.add_argument("--data-dir", metavar="DIR",
+                      help="paired folder: DIR/SPLIT/*.jpg (A|B), or DIR/A/SPLIT + DIR/B/SPLIT")
     real.add_argument("--reference", metavar="DIR", help="folder of real images")
     real.add_argument("--dataset", choices=BUILT_IN + DOWNLOADABLE,
                       help="named paired set (with --model): bluemarble, facades, ...")
     parser.add_argument("--image-size", type=positive_int,
                         help="with --model: translate and score pairs resized to this square "
                              "size, e.g. the training size (default: --dataset 256, --data-dir "
-                             "as stored)"),
+                             "as stored)")
     parser.add_argument("--tfds-dir", help="with --dataset: TFDS data dir of the named sets")
     parser.add_argument("--split", default="test", help="split of --data-dir (default: test)")
-    parser.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
-                        help="AtoB: A (left half) is the input, B the target (default)")
+    parser.add_argument("--direction", choices=DIRECTIONS, default="AtoB",
+                        help="AtoB: A (left half, or A/) is the input, B the target (default)")
     parser.add_argument("--inputs", metavar="DIR",
                         help="with --model and --reference: images to translate")
     parser.add_argument("--feature-extractor", default="fid", metavar="NAME_OR_FILE",
@@ -68,6 +73,9 @@ def parse_args(argv=None):
         parser.error("--model with --reference needs --inputs DIR (the images to translate)")
     if args.dataset and not args.model:
         parser.error("--dataset goes with --model (score a generator on that set)")
+    if args.image_size and args.image_size < SSIM_WINDOW:
+        parser.error(f"--image-size must be at least {SSIM_WINDOW} (SSIM's window), "
+                     f"got {args.image_size}")
     if args.inputs and not (args.model and args.reference):
         parser.error("--inputs only goes with --model and --reference")
     if args.feature_extractor not in ("fid", "imagenet") and not os.path.isfile(args.feature_extractor):
@@ -76,42 +84,34 @@ def parse_args(argv=None):
     return args
 
 
-def list_images(folder):
-    """Sorted image files of `folder`. Raises KganError if it is missing or has none."""
-    if not os.path.isdir(folder):
-        raise KganError(f"no such folder: {folder}")
-    files = folders.list_images(folder)
-    if not files:
-        raise KganError(f"no {'/'.join(folders.IMAGE_EXTENSIONS)} images in {folder}")
-    return files
-
-
 def read_image(path):
-    """float32 [H, W, 3] in [-1, 1] (greyscale and RGBA become RGB)."""
-    try:
-        data = tf.io.read_file(path)
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
-        raise KganError(f"cannot decode {path}: {error.message.splitlines()[0]}") from None
-    return tf.cast(image, tf.float32).numpy() / 127.5 - 1.0
+    """float32 [H, W, 3] in [-1, 1] (greyscale and RGBA become RGB); KganError if unreadable."""
+    return to_float(folders.read_image(path)).numpy()
 
 
-def split_pair(image, direction):
-    """An A|B side-by-side image -> (input, target) halves for `direction`."""
-    half = image.shape[1] // 2
-    a, b = image[:, :half], image[:, half:2 * half]
-    return (a, b) if direction == "AtoB" else (b, a)
+def read_images(paths, batch_size):
+    """Batches `(images,)` of the image files in `paths` (a folder, or a list of files)."""
+    return batches(((read_image(f),) for f in folders.image_files(paths)), batch_size)
+
+
+def directed(pairs, direction):
+    """uint8 `(a, b)` pairs -> float32 `(input, target)` pairs in [-1, 1] for `direction`."""
+    for a, b in pairs:
+        inputs, targets = (a, b) if direction == "AtoB" else (b, a)
+        yield to_float(inputs).numpy(), to_float(targets).numpy()
 
 
 def batches(items, batch_size):
     """Consecutive runs of `items` (each a tuple of same-shaped arrays), stacked per field.
 
-    A run ends at `batch_size` items or where the image size changes (sizes may differ
-    between images; the feature extractor resizes each to 299x299 itself).
+    A run ends at `batch_size` items or where an image size changes (sizes may differ
+    between images, and between the two sides of a pair; the feature extractor resizes
+    each to 299x299 itself).
     """
     run = []
     for item in items:
-        if run and (len(run) == batch_size or item[0].shape != run[0][0].shape):
+        resized = run and any(x.shape != y.shape for x, y in zip(item, run[0]))
+        if run and (len(run) == batch_size or resized):
             yield tuple(np.stack(field) for field in zip(*run))
             run = []
         run.append(item)
@@ -135,19 +135,22 @@ def translate(generator, inputs, targets=None):
     return outputs, targets
 
 
+def _quiet_reader():
+    """What the folder reader reports goes to stderr: stdout holds only the JSON line."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
 def _paired_batches(options):
     """(inputs, targets) float32 batches in [-1, 1] of --data-dir or --dataset."""
-    if options.data_dir:
-        files = list_images(os.path.join(options.data_dir, options.split))
-        pairs = (split_pair(read_image(f), options.direction) for f in files)
-        if options.image_size:
-            shape = [options.image_size] * 2  # as the data pipeline resizes
-            pairs = (tuple(tf.image.resize(image, shape, antialias=True).numpy() for image in pair)
-                     for pair in pairs)
-        return batches(pairs, options.batch_size)
+    if options.data_dir and not options.image_size:
+        # As stored: sizes may differ between pairs, which `batches` allows and tf.data does not.
+        with _quiet_reader():
+            pairs = folders.paired_folder_pairs(options.data_dir, options.split)
+        return batches(directed(pairs.as_numpy_iterator(), options.direction), options.batch_size)
     size = options.image_size or 256
-    source = paired_source(options.dataset, options.split, image_size=size,
-                           tfds_dir=options.tfds_dir)
+    with _quiet_reader():
+        source = paired_source(options.dataset, options.split, options.data_dir, image_size=size,
+                               tfds_dir=options.tfds_dir)
     return prepare_pairs(source, size, options.batch_size, options.direction).as_numpy_iterator()
 
 
@@ -165,25 +168,19 @@ def _evaluate(options):
                 metrics.update_real(targets)
                 metrics.update_pairs(targets, outputs)
         else:
-            images = ((read_image(f),) for f in list_images(options.inputs))
-            for (inputs,) in batches(images, options.batch_size):
+            for (inputs,) in read_images(options.inputs, options.batch_size):
                 metrics.update_fake(translate(generator, inputs)[0])
     else:
-        generated = list_images(options.generated)
+        generated = folders.image_files(options.generated)
         if options.data_dir:
             _score_generated_against_data(metrics, generated, options)
         else:
-            for (images,) in batches(((read_image(f),) for f in generated), options.batch_size):
+            for (images,) in read_images(generated, options.batch_size):
                 metrics.update_fake(images)
     if options.reference:
-        for (images,) in batches(((read_image(f),) for f in list_images(options.reference)),
-                                 options.batch_size):
+        for (images,) in read_images(options.reference, options.batch_size):
             metrics.update_real(images)
     return metrics.result()
-
-
-def _stem(path):
-    return os.path.splitext(os.path.basename(path))[0]
 
 
 def _score_generated_against_data(metrics, generated, options):
@@ -191,21 +188,26 @@ def _score_generated_against_data(metrics, generated, options):
 
     The real set is every target of the split, also where only some files were generated.
     """
-    data_files = list_images(os.path.join(options.data_dir, options.split))
-    by_stem = {_stem(f): f for f in data_files}
-    if all(_stem(f) in by_stem for f in generated):
-        items = ((read_image(f), split_pair(read_image(by_stem[_stem(f)]), options.direction)[1])
-                 for f in generated)
-        for fakes, targets in batches(items, options.batch_size):
-            if targets.shape != fakes.shape:
-                targets = tf.image.resize(targets, fakes.shape[1:3], antialias=True).numpy()
-            metrics.update_pairs(targets, fakes)
+    with _quiet_reader():
+        data = folders.paired_folder_files(options.data_dir, options.split)
+
+    def targets(files):
+        pairs = folders.read_pairs(files).as_numpy_iterator()
+        return (target for _, target in directed(pairs, options.direction))
+
+    by_name = {name: (name, a, b) for name, a, b in data}
+    if all(folders.stem(f) in by_name for f in generated):
+        matched = targets([by_name[folders.stem(f)] for f in generated])
+        items = ((read_image(f), target) for f, target in zip(generated, matched))
+        for fakes, reals in batches(items, options.batch_size):
+            if reals.shape != fakes.shape:
+                reals = tf.image.resize(reals, fakes.shape[1:3], antialias=True).numpy()
+            metrics.update_pairs(reals, fakes)
             metrics.update_fake(fakes)
     else:
-        for (fakes,) in batches(((read_image(f),) for f in generated), options.batch_size):
+        for (fakes,) in read_images(generated, options.batch_size):
             metrics.update_fake(fakes)
-    targets = ((split_pair(read_image(f), options.direction)[1],) for f in data_files)
-    for (images,) in batches(targets, options.batch_size):
+    for (images,) in batches(((target,) for target in targets(data)), options.batch_size):
         metrics.update_real(images)
 
 

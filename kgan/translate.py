@@ -13,6 +13,7 @@ import sys
 import keras
 import tensorflow as tf
 
+from kgan.atomic import write_bytes
 from kgan.cli import run_reporting_errors
 from kgan.data import folders
 from kgan.errors import KganError
@@ -36,21 +37,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def list_images(inputs):
-    """Image files named by `inputs` (files, or folders scanned for JPEG/PNG files), in order."""
-    files = []
-    for path in inputs:
-        if os.path.isdir(path):
-            files += folders.list_images(path)
-        elif os.path.isfile(path):
-            files.append(path)
-        else:
-            raise KganError(f"no such file or folder: {path}")
-    if not files:
-        raise KganError(f"no .jpg, .jpeg or .png files in {', '.join(inputs)}")
-    return files
-
-
 def output_paths(files, output_dir):
     """`output_dir/<base name>.png` for each file; two inputs may not share a base name."""
     paths = {}
@@ -72,7 +58,7 @@ def load_translate_signature(model_path):
 
 
 def _translate(options):
-    files = list_images(options.input)
+    files = folders.image_files(options.input)
     outputs = output_paths(files, options.output)
     translate_image = load_translate_signature(options.model)
     os.makedirs(options.output, exist_ok=True)
@@ -88,19 +74,12 @@ def _translate(options):
             failed += 1
             print(f"\nskipped {path}: {error_reason(error)}", file=sys.stderr)
         else:
-            _write_atomic(png, out)
+            write_bytes(out, png)
         progress.update(step)
     if failed:
         raise KganError(f"{failed} of {len(files)} images could not be translated (see above)")
     print(f"wrote {len(files)} PNGs to {options.output}")
     return 0
-
-
-def _write_atomic(data, path):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as file:
-        file.write(data)
-    os.replace(tmp, path)
 
 
 def main(argv=None):

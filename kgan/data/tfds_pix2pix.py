@@ -18,12 +18,13 @@ argument) is checked against the same entries; overrides, the manual dir (`<name
 and offline errors are `kgan.data.tfds_common`'s.
 """
 
+import dataclasses
 import os
 
 import tensorflow_datasets as tfds
 
 from kgan.data.folders import check_image, list_images
-from kgan.data.tfds_common import LocalChecksumsMixin, prepare
+from kgan.data.tfds_common import LocalChecksumsMixin, prepare, side_by_side_features
 from kgan.errors import ConfigError, KganError
 
 DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
@@ -49,12 +50,11 @@ _CITATION = """\
 """
 
 
+@dataclasses.dataclass
 class Pix2pixConfig(tfds.core.BuilderConfig):
-    """One published pix2pix archive."""
+    """One published pix2pix archive: `splits` are its split folders."""
 
-    def __init__(self, *, splits, **kwargs):
-        super().__init__(**kwargs)
-        self.splits = splits
+    splits: tuple = ()
 
 
 class Pix2pix(LocalChecksumsMixin, tfds.core.GeneratorBasedBuilder):
@@ -83,10 +83,7 @@ class Pix2pix(LocalChecksumsMixin, tfds.core.GeneratorBasedBuilder):
 
     def _info(self):
         return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 3), encoding_format="jpeg"),
-                "file_name": tfds.features.Text(),
-            }),
+            features=side_by_side_features("jpeg", "file_name"),
             homepage="https://phillipi.github.io/pix2pix/",
             citation=_CITATION,
         )

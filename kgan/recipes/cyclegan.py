@@ -22,8 +22,8 @@ from kgan import losses
 from kgan.callbacks.cycle_samples import CycleSamples
 from kgan.cli import non_negative_float, positive_int
 from kgan.data.folders import ON_BAD_IMAGE, describe_folder
-from kgan.data.sources import BUILT_IN, CYCLE_GAN_SETS
-from kgan.data.unpaired import prepare_unpaired, steps_per_epoch, unpaired_source
+from kgan.data.tfds_cycle_gan import CYCLE_GAN_SETS
+from kgan.data.unpaired import BUILT_IN, prepare_unpaired, steps_per_epoch, unpaired_source
 from kgan.errors import ConfigError
 from kgan.models import CycleGAN
 from kgan.models.training import mixed_precision_policy

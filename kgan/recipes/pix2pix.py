@@ -18,7 +18,7 @@ from kgan.callbacks import SampleGrid
 from kgan.cli import non_negative_float, positive_int
 from kgan.data import DIRECTIONS, paired_source, prepare_pairs
 from kgan.data.folders import ON_BAD_IMAGE, describe_folder
-from kgan.data.sources import BUILT_IN, DOWNLOADABLE
+from kgan.data.paired import BUILT_IN, DOWNLOADABLE
 from kgan.errors import ConfigError
 from kgan.models import Pix2Pix
 from kgan.models.training import mixed_precision_policy

@@ -80,7 +80,7 @@ def test_parallel_layout_mismatched_names(tmp_path):
 
 def test_empty_and_missing_folders(tmp_path):
     (tmp_path / "train").mkdir()
-    with pytest.raises(KganError, match="holds no .jpg/.jpeg/.png images"):
+    with pytest.raises(KganError, match="holds no .jpg, .jpeg or .png files"):
         paired_source(split="train", data_dir=str(tmp_path))
     with pytest.raises(KganError, match="does not exist"):
         paired_source(split="train", data_dir=str(tmp_path / "nowhere"))

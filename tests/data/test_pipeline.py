@@ -9,26 +9,36 @@ from kgan.data import bluemarble, paired_source, prepare_pairs
 from kgan.errors import ConfigError, KganError
 
 
+def to_b(a):
+    """B of a pair: A's channels rotated (B's red is A's green, ...).
+
+    Not its own inverse (B -> A is the opposite rotation), so the two directions give
+    different targets; and per-channel, so a resize, crop or flip of A and B together
+    keeps the relation exactly.
+    """
+    return np.roll(a, -1, axis=-1)
+
+
 def write_pairs(root, split, count, size=40):
-    """Write A|B JPEG-free PNGs where B = 255 - A, so pairing is checkable."""
+    """Write `count` A|B PNGs of random A and B = to_b(A)."""
     folder = root / split
     folder.mkdir(parents=True)
     rng = np.random.RandomState(len(split))
     for i in range(count):
         a = rng.randint(0, 256, (size, size, 3)).astype(np.uint8)
-        Image.fromarray(np.concatenate([a, 255 - a], axis=1)).save(folder / f"{i + 1}.png")
+        Image.fromarray(np.concatenate([a, to_b(a)], axis=1)).save(folder / f"{i + 1}.png")
 
 
 def test_folder_source_splits_halves_and_direction(tmp_path):
     write_pairs(tmp_path, "train", 3)
     source = paired_source(data_dir=str(tmp_path), split="train")
     assert int(source.cardinality()) == 3
-    for direction, sign in (("AtoB", 1), ("BtoA", -1)):
-        inputs, targets = next(iter(prepare_pairs(source, 32, 3, direction=direction)))
-        assert inputs.shape == targets.shape == (3, 32, 32, 3)
-        # B = 255 - A  ->  in [-1, 1], target = -input (up to resize rounding).
-        np.testing.assert_allclose(targets, -inputs, atol=2 / 127.5)
-        assert sign  # both directions checked by the same relation; direction swaps roles
+    inputs, targets = next(iter(prepare_pairs(source, 32, 3, direction="AtoB")))
+    assert inputs.shape == targets.shape == (3, 32, 32, 3)
+    np.testing.assert_array_equal(targets, to_b(inputs))
+    inputs, targets = next(iter(prepare_pairs(source, 32, 3, direction="BtoA")))
+    np.testing.assert_array_equal(inputs, to_b(targets))
+    assert np.abs(targets - to_b(inputs)).max() > 1  # the rotation is no symmetry of the data
 
 
 def test_direction_swaps_input_and_target(tmp_path):
@@ -40,13 +50,19 @@ def test_direction_swaps_input_and_target(tmp_path):
     np.testing.assert_array_equal(a_out, b_in)
 
 
-def test_training_pipeline_keeps_pairs_aligned_through_jitter(tmp_path):
+@pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
+def test_training_pipeline_keeps_pairs_aligned_through_jitter(tmp_path, direction):
     write_pairs(tmp_path, "train", 4)
     source = paired_source(data_dir=str(tmp_path), split="train")
-    train = prepare_pairs(source, 32, 2, training=True, seed=1)
+    train = prepare_pairs(source, 32, 2, direction=direction, training=True, seed=1)
+    plain = np.concatenate([x for x, _ in prepare_pairs(source, 32, 4, direction=direction)])
+    jittered = 0
     for inputs, targets in train.take(6):
         assert inputs.shape == (2, 32, 32, 3)
-        np.testing.assert_allclose(targets, -inputs, atol=2 / 127.5)
+        a, b = (inputs, targets) if direction == "AtoB" else (targets, inputs)
+        np.testing.assert_array_equal(b, to_b(a))  # the same crop and flip on both sides
+        jittered += sum(not any(np.array_equal(x, p) for p in plain) for x in inputs.numpy())
+    assert jittered > 0  # the jitter did move the images
 
 
 def test_training_pipeline_is_reproducible_and_evaluation_is_not_augmented(tmp_path):
