@@ -1,11 +1,13 @@
 """Keras callbacks: resumable checkpoints, the history file, sample grids and evaluation metrics."""
 
-from kgan.callbacks.checkpoint import ResumableCheckpoint, latest_checkpoint
+from kgan.callbacks.checkpoint import ResumableCheckpoint
+from kgan.callbacks.cycle_samples import CycleSamples
 from kgan.callbacks.history_csv import HistoryCSV
 from kgan.callbacks.metrics import ImageMetricsCallback
 from kgan.callbacks.sample_grid import SampleGrid, image_grid
+from kgan.run_folder import latest_checkpoint
 
 __all__ = [
-    "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint", "SampleGrid", "image_grid",
-    "latest_checkpoint",
+    "CycleSamples", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint", "SampleGrid",
+    "image_grid", "latest_checkpoint",
 ]

@@ -1,9 +1,8 @@
 """The per-epoch history file of a run, with the same columns on every row across resumes."""
 
-import csv
-import os
-
 import keras
+
+from kgan.run_folder import read_history, write_history
 
 
 class HistoryCSV(keras.callbacks.CSVLogger):
@@ -32,18 +31,13 @@ class HistoryCSV(keras.callbacks.CSVLogger):
 
     def _columns(self, logs):
         """The sorted columns (after "epoch"); rewrites the file when they add to its header."""
-        with open(self.filename, newline="") as f:
-            rows = list(csv.reader(f))
+        rows = read_history(self.filename)
         header = rows[0][1:] if rows else []
         keys = sorted(set(logs) | set(self.extra_keys) | set(header))
         self.append_header = not rows
         if rows and header != keys:
             self.csv_file.close()
-            tmp = self.filename + ".tmp"
-            with open(tmp, "w", newline="") as f:
-                writer = csv.DictWriter(f, ["epoch", *keys], restval="NA")
-                writer.writeheader()
-                writer.writerows(dict(zip(rows[0], row)) for row in rows[1:] if row)
-            os.replace(tmp, self.filename)
+            write_history(self.filename, ["epoch", *keys],
+                          [dict(zip(rows[0], row)) for row in rows[1:]])
             self.csv_file = open(self.filename, "a")
         return keys

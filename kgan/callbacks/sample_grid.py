@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from kgan.atomic import atomic_path
 from kgan.data.transforms import to_uint8
 
 
@@ -23,10 +24,9 @@ def image_grid(columns):
 
 
 def save_png_atomic(array, path):
-    """Write a uint8 [H, W, 3] array as PNG, through a temporary file and a rename."""
-    tmp = path + ".tmp"
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    """Write a uint8 [H, W, 3] array as PNG, atomically (`kgan.atomic`)."""
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
 
 
 class SampleGrid(keras.callbacks.Callback):
