@@ -1,10 +1,14 @@
-"""Export a trained generator for TF Serving (`python -m kgan.export`).
+"""Export trained generators for TF Serving (`python -m kgan.export`).
 
-Usage: python -m kgan.export --checkpoint RUN_DIR --name NAME [--version N] [--base DIR]
+Usage: python -m kgan.export --checkpoint RUN_DIR|FILE.keras --name NAME [--version N]
+    [--export-base DIR]
 
-Writes `BASE/NAME/VERSION/` (a SavedModel with the `serving_default` and `translate_image`
-signatures) and prints its path. VERSION is the next free one unless `--version` is given; an
-existing version is never overwritten.
+Writes `EXPORT_BASE/NAME/VERSION/` (a SavedModel with the `serving_default` and
+`translate_image` signatures) and prints its path. A run folder's generators are named as
+the recipes' `--export NAME` names them: pix2pix's `generator.keras` as NAME, CycleGAN's
+`generator_ab.keras` (A -> B) as NAME and `generator_ba.keras` (B -> A) as NAME_BtoA. VERSION
+is the next free one of each name unless `--version` is given; an existing version is never
+overwritten.
 """
 
 import argparse
@@ -15,9 +19,8 @@ import sys
 import kgan.networks  # noqa: F401
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.errors import KganError
-from kgan.export.savedmodel import export_generator
-
-GENERATOR_FILE = "generator.keras"
+from kgan.export.savedmodel import export_generator, validate_name
+from kgan.run_folder import GENERATORS, RunFolder
 
 
 def parse_args(argv=None):
@@ -25,15 +28,19 @@ def parse_args(argv=None):
         prog="python -m kgan.export", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
-        "--checkpoint", required=True,
-        help=f"run folder holding {GENERATOR_FILE}, or a .keras file of the generator",
+        "--checkpoint", required=True, metavar="RUN_DIR|FILE.keras",
+        help="a recipe's run folder (its final generators are exported) or a .keras file of "
+        "one generator",
     )
-    parser.add_argument("--name", required=True, help="model name: BASE/NAME/VERSION")
+    parser.add_argument("--name", required=True,
+                        help="model name: EXPORT_BASE/NAME/VERSION (NAME_BtoA for CycleGAN's "
+                        "B -> A generator)")
     parser.add_argument(
         "--version", type=positive_int, help="version number (default: the next free one)"
     )
     parser.add_argument(
-        "--base", default="savedmodels", help="folder of exports (default: savedmodels)"
+        "--export-base", default="savedmodels", metavar="DIR",
+        help="folder of exports (default: savedmodels)",
     )
     parser.add_argument(
         "--stride", type=positive_int,
@@ -47,32 +54,51 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load_generator(checkpoint):
-    """Load the generator of a run folder (`RUN_DIR/generator.keras`) or a `.keras` file."""
-    path = os.path.join(checkpoint, GENERATOR_FILE) if os.path.isdir(checkpoint) else checkpoint
-    if not os.path.isfile(path):
-        raise KganError(
-            f"no generator at {path}: pass a run folder holding {GENERATOR_FILE} or a .keras file"
-        )
-    return load_keras_model(path)
+def generator_files(checkpoint, name):
+    """`(model name, .keras path)` of each generator `--checkpoint` holds, in export order.
+
+    Raises:
+        KganError: no generator there, or a model name is invalid.
+    """
+    if os.path.isdir(checkpoint):
+        files = [(name + suffix, path) for suffix, path in RunFolder(checkpoint).saved_generators()]
+    else:
+        files = [(name, checkpoint)] if os.path.isfile(checkpoint) else []
+    if not files:
+        saved = ", ".join(f"{generator}.keras" for generator in GENERATORS)
+        raise KganError(f"no generator at {checkpoint}: pass a run folder holding one of "
+                        f"{saved}, or a .keras file")
+    for model_name, _ in files:
+        validate_name(model_name)
+    return files
 
 
 def _export(options):
-    generator = load_generator(options.checkpoint)
-    path = export_generator(
-        generator,
-        base_dir=options.base,
-        name=options.name,
-        version=options.version,
-        stride=options.stride,
-        image_size=options.image_size,
-    )
-    print(path)
+    files = generator_files(options.checkpoint, options.name)
+    # Loaded before anything is written, so a corrupt second file exports nothing.
+    generators = [(model_name, load_keras_model(path)) for model_name, path in files]
+    # With --version, NAME_BtoA/N existing must fail before NAME/N is written, not after.
+    if options.version:
+        for model_name, _ in files:
+            existing = os.path.join(options.export_base, model_name, str(options.version))
+            if os.path.exists(existing):
+                raise KganError(f"{existing} exists already: pick another --version or leave "
+                                "it out")
+    for model_name, generator in generators:
+        path = export_generator(
+            generator,
+            base_dir=options.export_base,
+            name=model_name,
+            version=options.version,
+            stride=options.stride,
+            image_size=options.image_size,
+        )
+        print(path)
     return 0
 
 
 def main(argv=None):
-    """Export the generator; returns the exit status (1 with a one-line error on failure)."""
+    """Export the generator(s); returns the exit status (1 with a one-line error on failure)."""
     return run_reporting_errors(_export, parse_args(argv))
 
 

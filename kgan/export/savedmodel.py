@@ -1,17 +1,17 @@
 """Write a generator as a SavedModel in TF Serving's layout `BASE/NAME/VERSION/`.
 
 TF Serving watches `BASE/NAME/` and serves the highest integer VERSION it finds. A version is
-written into a hidden temporary folder beside it and renamed into place, so the server (and
-anyone else) never sees a half-written version, and an existing version is never replaced.
+written into a hidden temporary folder beside it and renamed into place (`kgan.atomic`), so
+the server (and anyone else) never sees a half-written version, and an existing version is
+never replaced.
 """
 
 import os
 import re
-import shutil
-import uuid
 
 import tensorflow as tf
 
+from kgan.atomic import atomic_path
 from kgan.errors import KganError
 from kgan.export.signatures import (
     check_generator,
@@ -109,19 +109,17 @@ def export_generator(
     module = serving_module(model, stride, image_size)
 
     created_model_dir = not os.path.isdir(model_dir)
-    os.makedirs(model_dir, exist_ok=True)
-    # A dot-name in the same folder: TF Serving ignores it and the rename below is atomic.
-    # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask allows.
-    tmp_dir = os.path.join(model_dir, f".{version}.tmp-{uuid.uuid4().hex[:12]}")
-    os.mkdir(tmp_dir)
     try:
-        tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
-        if os.path.exists(final_dir):
-            raise KganError(f"{final_dir} appeared while exporting: export again")
-        os.rename(tmp_dir, final_dir)
+        # The temporary is a dot-name beside the version: TF Serving ignores it.
+        with atomic_path(final_dir) as tmp_dir:
+            # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask
+            # allows.
+            os.mkdir(tmp_dir)
+            tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
+            if os.path.exists(final_dir):
+                raise KganError(f"{final_dir} appeared while exporting: export again")
     except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        if created_model_dir and not os.listdir(model_dir):
+        if created_model_dir and os.path.isdir(model_dir) and not os.listdir(model_dir):
             os.rmdir(model_dir)
         raise
     return final_dir

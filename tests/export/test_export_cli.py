@@ -6,10 +6,12 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from kgan import translate
 from kgan.export import __main__ as export_cli
+from kgan.networks import resnet_generator
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +37,11 @@ def _one_error_line(stderr):
 
 def test_export_cli_writes_versions_and_refuses_existing_one(run_dir, tmp_path, capsys):
     base = str(tmp_path / "savedmodels")
-    args = ["--checkpoint", run_dir, "--name", "tiny", "--base", base]
+    args = ["--checkpoint", run_dir, "--name", "tiny", "--export-base", base]
     assert export_cli.main(args) == 0
     assert capsys.readouterr().out.strip() == os.path.join(base, "tiny", "1")
     keras_file = os.path.join(run_dir, "generator.keras")
-    assert export_cli.main(["--checkpoint", keras_file, "--name", "tiny", "--base", base]) == 0
+    assert export_cli.main(["--checkpoint", keras_file, "--name", "tiny", "--export-base", base]) == 0
     assert capsys.readouterr().out.strip() == os.path.join(base, "tiny", "2")
 
     assert export_cli.main(args + ["--version", "1"]) == 1
@@ -47,17 +49,56 @@ def test_export_cli_writes_versions_and_refuses_existing_one(run_dir, tmp_path, 
     assert sorted(os.listdir(os.path.join(base, "tiny"))) == ["1", "2"]
 
 
+@pytest.fixture(scope="module")
+def cyclegan_run_dir(tmp_path_factory):
+    """A CycleGAN run folder's final generators: generator_ab.keras and generator_ba.keras,
+    two tiny ResNets with different weights."""
+    folder = tmp_path_factory.mktemp("cyclegan_run")
+    for seed, name in enumerate(("generator_ab", "generator_ba")):
+        tf.keras.utils.set_random_seed(seed)
+        resnet_generator(32, n_blocks=1, base_filters=4, name=name).save(folder / f"{name}.keras")
+    return folder
+
+
+def _served(version_dir, images):
+    signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    return signature(images=tf.constant(images))["images"].numpy()
+
+
+def test_export_cli_exports_both_generators_of_a_cyclegan_run(cyclegan_run_dir, tmp_path, capsys):
+    base = tmp_path / "savedmodels"
+    args = ["--checkpoint", str(cyclegan_run_dir), "--name", "tiles", "--export-base", str(base)]
+    assert export_cli.main(args) == 0
+    assert capsys.readouterr().out.split() == [str(base / "tiles" / "1"),
+                                               str(base / "tiles_BtoA" / "1")]
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    for name, version_dir in (("generator_ab", base / "tiles" / "1"),
+                              ("generator_ba", base / "tiles_BtoA" / "1")):
+        expected = tf.keras.models.load_model(cyclegan_run_dir / f"{name}.keras")(images)
+        np.testing.assert_allclose(_served(version_dir, images), expected, atol=1e-5)
+
+    # --version N for both, refused for both when one of them has it already.
+    os.makedirs(base / "tiles_BtoA" / "3")
+    assert export_cli.main(args + ["--version", "3"]) == 1
+    assert "tiles_BtoA/3 exists already" in _one_error_line(capsys.readouterr().err)
+    assert sorted(os.listdir(base / "tiles")) == ["1"]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--checkpoint", "missing_run", "--name", "tiny"], "no generator at"),
         (["--name", "../escape"], "invalid model name"),
+        # Valid alone, but the B -> A export adds "_BtoA" and goes past 64 characters.
+        (["--checkpoint", "CYCLEGAN", "--name", "x" * 60], f"invalid model name '{'x' * 60}_BtoA'"),
     ],
 )
-def test_export_cli_errors_are_one_line(run_dir, tmp_path, capsys, args, message):
+def test_export_cli_errors_are_one_line(run_dir, cyclegan_run_dir, tmp_path, capsys, args,
+                                        message):
+    args = [str(cyclegan_run_dir) if arg == "CYCLEGAN" else arg for arg in args]
     if "--checkpoint" not in args:
         args = ["--checkpoint", run_dir] + args
-    assert export_cli.main(args + ["--base", str(tmp_path)]) == 1
+    assert export_cli.main(args + ["--export-base", str(tmp_path)]) == 1
     assert message in _one_error_line(capsys.readouterr().err)
     assert os.listdir(tmp_path) == []
 
@@ -73,7 +114,7 @@ def test_export_cli_bad_arguments_exit_2(args, capsys):
 def test_export_cli_corrupt_checkpoint_is_one_line_error(tmp_path, capsys):
     corrupt = tmp_path / "generator.keras"
     corrupt.write_bytes(b"not a zip file")
-    args = ["--checkpoint", str(tmp_path), "--name", "x", "--base", str(tmp_path / "out")]
+    args = ["--checkpoint", str(tmp_path), "--name", "x", "--export-base", str(tmp_path / "out")]
     assert export_cli.main(args) == 1
     assert "cannot load" in _one_error_line(capsys.readouterr().err)
 
@@ -147,7 +188,7 @@ def test_modules_run_as_commands(run_dir, tmp_path):
     """`python -m` entry points: exit status and a one-line error, in a real process."""
     result = subprocess.run(
         [sys.executable, "-m", "kgan.export", "--checkpoint", str(tmp_path / "nothing"),
-         "--name", "m", "--base", str(tmp_path / "savedmodels")],
+         "--name", "m", "--export-base", str(tmp_path / "savedmodels")],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1
