@@ -25,14 +25,15 @@ def run_reporting_errors(function, *args):
         return 1
 
 
-def _number(text, kind, minimum):
+def _number(text, kind, minimum, maximum=None):
     try:
         value = kind(text)
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise argparse.ArgumentTypeError(f"expected a number {bound}, got {value}")
     return value
 
 
@@ -49,6 +50,11 @@ def non_negative_int(text):
 def non_negative_float(text):
     """argparse type: a float >= 0."""
     return _number(text, float, 0)
+
+
+def fraction(text):
+    """argparse type: a float in [0, 1]."""
+    return _number(text, float, 0, 1)
 
 
 def load_keras_model(path):

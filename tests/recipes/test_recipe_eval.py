@@ -23,11 +23,7 @@ from kgan.recipes import common, cyclegan, pix2pix
 
 # 8 held-out images: precision/recall with k = 3 need more than 3 per set, and the FID
 # Inception runs at 299 px (~16 images/s on a CPU).
-PIX2PIX_TINY = ["--image-size", "32", "--base-filters", "4", "--patch", "16",
-                "--steps-per-epoch", "2", "--epochs", "1", "--samples", "2", "--eval-images", "8"]
-CYCLEGAN_TINY = ["--image-size", "32", "--base-filters", "4", "--generator", "resnet6",
-                 "--patch", "16", "--pool-size", "2", "--steps-per-epoch", "1", "--samples", "2",
-                 "--eval-images", "8"]
+EVAL_IMAGES = 8
 UNPAIRED_KEYS = ("val_fid", "val_precision", "val_recall")
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,14 +46,14 @@ def history_rows(path):
         return list(csv.DictReader(f))
 
 
-def test_pix2pix_writes_image_metrics_into_history(tmp_path, fid_cache):
+def test_pix2pix_writes_image_metrics_into_history(tmp_path, fid_cache, tiny_args):
     # A subprocess, to run OpenBLAS on one thread: on a busy 2-core machine its default
     # threads make the two 2048 x 2048 eigendecompositions of the FID take 20-60 s, not 2 s.
     out = tmp_path / "run"
     env = {**os.environ, "KGAN_CACHE": fid_cache, "OPENBLAS_NUM_THREADS": "1", "CI": "1",
            "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "kgan.recipes.pix2pix", "--out", str(out),
-               "--eval-every", "1", *PIX2PIX_TINY]
+    command = [sys.executable, "-m", "kgan.recipes.pix2pix",
+               *tiny_args("pix2pix", out=out, eval_every=1, eval_images=EVAL_IMAGES)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "eval: 8 held-out images every 1 epoch(s)" in done.stdout
@@ -75,13 +71,14 @@ def small_features(images):
     return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
 
 
-def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unpaired_dir):
+def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unpaired_dir,
+                                                      tiny_args):
     # The pix2pix test above runs the real FID network; the stand-in keeps this run fast
     # (a 2048-dimensional FID alone takes seconds on a busy CPU).
     monkeypatch.setattr(common, "inception_feature_extractor", lambda weights: small_features)
     out = tmp_path / "run"
-    argv = ["--data-dir", unpaired_dir, "--out", str(out), "--epochs", "2", "--eval-every", "2",
-            *CYCLEGAN_TINY]
+    argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, epochs=2, steps_per_epoch=1,
+                     eval_every=2, eval_images=EVAL_IMAGES)
     assert cyclegan.main(argv) == 0
     first, second = history_rows(out / "history.csv")
     # The columns are there from the first row on, although epoch 1 has no evaluation.
@@ -99,7 +96,8 @@ def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unp
     assert float(second["val_fid"]) == pytest.approx(expected, rel=1e-4)
 
 
-def test_missing_fid_weights_warn_once_and_training_goes_on(tmp_path, monkeypatch, capsys):
+def test_missing_fid_weights_warn_once_and_training_goes_on(tmp_path, monkeypatch, capsys,
+                                                           tiny_args):
     # What inception.py looks at: the kgan cache (empty here) and the installed package (hidden).
     monkeypatch.setenv("KGAN_CACHE", str(tmp_path / "empty_cache"))
     find_spec = importlib.util.find_spec
@@ -107,7 +105,8 @@ def test_missing_fid_weights_warn_once_and_training_goes_on(tmp_path, monkeypatc
                         lambda name, *args: None if name == inception.FID_PACKAGE
                         else find_spec(name, *args))
     out = tmp_path / "run"
-    assert pix2pix.main(["--out", str(out), "--eval-every", "1", *PIX2PIX_TINY]) == 0
+    argv = tiny_args("pix2pix", out=out, eval_every=1, eval_images=EVAL_IMAGES)
+    assert pix2pix.main(argv) == 0
     err = capsys.readouterr().err
     (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
     assert warning.startswith("warning: training without --eval-every: the FID Inception "

@@ -8,13 +8,8 @@ import pytest
 import tensorflow as tf
 
 from kgan.errors import KganError
+from kgan.export import __main__ as export_cli
 from kgan.recipes import common, cyclegan, pix2pix
-
-PIX2PIX_TINY = ["--image-size", "32", "--base-filters", "4", "--patch", "16",
-                "--steps-per-epoch", "2", "--epochs", "1", "--samples", "2"]
-CYCLEGAN_TINY = ["--image-size", "32", "--base-filters", "4", "--generator", "resnet6",
-                 "--patch", "16", "--pool-size", "2", "--steps-per-epoch", "1", "--epochs", "1",
-                 "--samples", "2"]
 
 
 def served(version_dir, images):
@@ -30,9 +25,9 @@ def assert_serves_like(version_dir, keras_file):
     np.testing.assert_allclose(served(version_dir, images), expected, atol=1e-5)
 
 
-def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys):
+def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys, tiny_args):
     out, base = tmp_path / "run", tmp_path / "savedmodels"
-    argv = ["--out", str(out), "--export-base", str(base), *PIX2PIX_TINY]
+    argv = tiny_args("pix2pix", out=out, export_base=base)
     assert pix2pix.main(argv + ["--export", "bluemarble-p2p"]) == 0
     assert f"exported {base / 'bluemarble-p2p' / '1'}\n" in capsys.readouterr().out
     assert_serves_like(base / "bluemarble-p2p" / "1", out / "generator.keras")
@@ -51,16 +46,24 @@ def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys):
     assert os.listdir(base / "renamed") == ["1"]
 
 
-def test_cyclegan_exports_both_directions(tmp_path, capsys, unpaired_dir):
+def test_cyclegan_exports_both_directions(tmp_path, capsys, unpaired_dir, tiny_args):
     out, base = tmp_path / "run", tmp_path / "savedmodels"
-    argv = ["--data-dir", unpaired_dir, "--out", str(out), "--export-base", str(base),
-            "--export", "tiles", *CYCLEGAN_TINY]
+    argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, export_base=base,
+                     export="tiles", steps_per_epoch=1)
     assert cyclegan.main(argv) == 0
     printed = capsys.readouterr().out
     assert f"exported {base / 'tiles' / '1'}\n" in printed
     assert f"exported {base / 'tiles_BtoA' / '1'}\n" in printed
     assert_serves_like(base / "tiles" / "1", out / "generator_ab.keras")
     assert_serves_like(base / "tiles_BtoA" / "1", out / "generator_ba.keras")
+
+    # python -m kgan.export on the run folder names both generators as --export does.
+    assert export_cli.main(["--checkpoint", str(out), "--name", "tiles",
+                            "--export-base", str(base)]) == 0
+    assert capsys.readouterr().out.split() == [str(base / "tiles" / "2"),
+                                               str(base / "tiles_BtoA" / "2")]
+    assert_serves_like(base / "tiles" / "2", out / "generator_ab.keras")
+    assert_serves_like(base / "tiles_BtoA" / "2", out / "generator_ba.keras")
 
 
 @pytest.mark.parametrize("recipe, argv, message", [
@@ -88,5 +91,5 @@ def test_a_failed_export_says_how_to_export_the_saved_generator(tmp_path):
     message = str(error.value)
     assert message.startswith("export of m failed: the model maps a (1, 32, 64, 3) image to")
     assert message.endswith("python -m kgan.export --checkpoint run/generator.keras --name m "
-                            f"--base {tmp_path}")
+                            f"--export-base {tmp_path}")
     assert "\n" not in message and not os.listdir(tmp_path)

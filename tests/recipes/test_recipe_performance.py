@@ -13,9 +13,6 @@ import pytest
 
 from kgan.recipes import cyclegan, pix2pix
 
-TINY = ["--image-size", "32", "--base-filters", "8", "--patch", "16", "--batch-size", "4",
-        "--steps-per-epoch", "2", "--samples", "2", "--epochs", "1"]
-
 
 def history(out):
     with open(out / "history.csv", newline="") as f:
@@ -27,9 +24,10 @@ def assert_finite_history(out):
     assert rows and all(math.isfinite(float(v)) for row in rows for k, v in row.items() if k != "epoch")
 
 
-def test_pix2pix_mixed_precision_with_xla(tmp_path):
+def test_pix2pix_mixed_precision_with_xla(tmp_path, tiny_args):
     out = tmp_path / "run"
-    assert pix2pix.main([*TINY, "--mixed-precision", "--jit-compile", "--out", str(out)]) == 0
+    argv = tiny_args("pix2pix", mixed_precision=True, jit_compile=True, out=out)
+    assert pix2pix.main(argv) == 0
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
     assert_finite_history(out)
     generator = keras.models.load_model(out / "generator.keras")
@@ -37,20 +35,15 @@ def test_pix2pix_mixed_precision_with_xla(tmp_path):
     assert np.isfinite(output).all()
 
 
-def test_cyclegan_mixed_precision(tmp_path):
+def test_cyclegan_mixed_precision(tmp_path, tiny_args):
     out = tmp_path / "run"
-    argv = [*TINY, "--generator", "resnet6", "--pool-size", "4", "--mixed-precision",
-            "--out", str(out)]
-    assert cyclegan.main(argv) == 0
+    assert cyclegan.main(tiny_args("cyclegan", batch_size=4, mixed_precision=True, out=out)) == 0
     assert keras.mixed_precision.global_policy().name == "float32"
     assert_finite_history(out)
 
 
-@pytest.mark.parametrize("recipe, extra", [
-    ("pix2pix", []),
-    ("cyclegan", ["--generator", "resnet6", "--pool-size", "4"]),
-])
-def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, extra, tmp_path):
+@pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])
+def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, tmp_path, tiny_args):
     """Two logical CPUs stand in for two GPUs (configured before TensorFlow starts, so in a
     fresh process); the recipe is told they are its training devices."""
     out, exports = tmp_path / "run", tmp_path / "savedmodels"
@@ -60,8 +53,7 @@ def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, extra, tmp_pa
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from kgan.recipes import common, {recipe} as recipe
         common.training_devices = lambda: ["/cpu:0", "/cpu:1"]
-        argv = {TINY + extra!r} + ["--out", {str(out)!r}, "--export", "tiny",
-                                   "--export-base", {str(exports)!r}]
+        argv = {tiny_args(recipe, batch_size=4, out=out, export="tiny", export_base=exports)!r}
         assert recipe.main(argv) == 0
         argv[argv.index("--epochs") + 1] = "2"
         assert recipe.main(argv) == 0

