@@ -13,11 +13,15 @@ from kgan.cli import positive_int
 
 
 def add_size_arguments(parser, image_size, batch_size, steps, warmup):
-    """Add --image-size, --batch-size, --steps, --warmup (with these defaults) and --output."""
+    """Add --image-size, --batch-size, --steps, --warmup (with these defaults) and --output.
+
+    An `image_size` or `batch_size` of None leaves the option unset: the benchmark takes the
+    recipe's value (`train`).
+    """
     parser.add_argument("--image-size", type=positive_int, default=image_size,
-                        help=f"square image size in pixels (default {image_size})")
+                        help=f"square image size in pixels (default {_default(image_size)})")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
-                        help=f"images per batch (default {batch_size})")
+                        help=f"images per batch (default {_default(batch_size)})")
     parser.add_argument("--steps", type=positive_int, default=steps,
                         help=f"timed steps (default {steps})")
     parser.add_argument("--warmup", type=positive_int, default=warmup,
@@ -25,6 +29,10 @@ def add_size_arguments(parser, image_size, batch_size, steps, warmup):
                         f"allocation happen there (default {warmup})")
     parser.add_argument("--output", metavar="FILE.jsonl",
                         help="also append the result line to this file")
+
+
+def _default(value):
+    return "the recipe's" if value is None else value
 
 
 def add_precision_arguments(parser, jit_compile=True):

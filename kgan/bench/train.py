@@ -1,8 +1,11 @@
 """train pix2pix|cyclegan: training steps per second of a GAN at a given size.
 
-The model is built as the recipes build it (paper defaults, `--base-filters` to shrink it) and
-trained with `model.fit` on one in-memory batch repeated through tf.data, so the number is the
-speed of the train step itself; the input pipeline has its own benchmark (`data`).
+The model is the recipe's (`python -m kgan.recipes.NAME`): its options are parsed by the
+recipe, from `--config` and the bench's overrides (`--image-size`, `--batch-size`,
+`--base-filters`, `--mixed-precision`, `--jit-compile`), and it is built and compiled by the
+recipe's `build_model`. It is trained with `model.fit` on one in-memory batch repeated
+through tf.data, so the number is the speed of the train step itself; the input pipeline
+has its own benchmark (`data`).
 """
 
 import math
@@ -16,57 +19,39 @@ from kgan.bench import common
 from kgan.cli import positive_int
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
-from kgan.models import CycleGAN, Pix2Pix
 from kgan.models.training import mixed_precision_policy
-from kgan.networks import patch_discriminator, resnet_generator, unet_generator
+from kgan.recipes import cyclegan, pix2pix
 
-MODELS = ("pix2pix", "cyclegan")
+RECIPES = {"pix2pix": pix2pix.RECIPE, "cyclegan": cyclegan.RECIPE}
 DATA = ("synthetic", "bluemarble")
 
 
 def add_arguments(parser):
     """Options of `python -m kgan.bench train`."""
-    parser.add_argument("model", choices=MODELS, help="which GAN to train")
-    parser.add_argument("--base-filters", type=positive_int, default=64,
-                        help="filters of the first G and D layers (default 64, the paper's)")
-    parser.add_argument("--n-blocks", type=positive_int,
-                        help="CycleGAN residual blocks (default: 9 from 256 px up, else 6, "
-                        "as in the paper)")
+    parser.add_argument("model", choices=tuple(RECIPES), help="which recipe's GAN to train")
+    parser.add_argument("--config", metavar="FILE.toml",
+                        help="the recipe's options from this file (e.g. recipes/*.toml: "
+                        "--generator, --norm, losses); the bench's options win over it")
+    parser.add_argument("--base-filters", type=positive_int,
+                        help="filters of the first G and D layers (default: the recipe's, 64)")
     parser.add_argument("--data", choices=DATA, default="synthetic",
                         help="the batch trained on: uniform noise (default) or bluemarble tiles")
-    common.add_size_arguments(parser, image_size=256, batch_size=1, steps=20, warmup=3)
+    common.add_size_arguments(parser, image_size=None, batch_size=None, steps=20, warmup=3)
     common.add_precision_arguments(parser)
 
 
-def build_pix2pix(image_size, base_filters):
-    """Pix2Pix with the paper's U-Net (batch norm, dropout) and 70x70 PatchGAN."""
-    generator = unet_generator(image_size, base_filters=base_filters)
-    discriminator = patch_discriminator(70, conditional=True, base_filters=base_filters)
-    return Pix2Pix(generator, discriminator)
-
-
-def build_cyclegan(image_size, base_filters, n_blocks=None):
-    """CycleGAN with the paper's ResNet generators, 70x70 PatchGANs and 50-image pools.
-
-    Args:
-        image_size: training size; also picks `n_blocks` when that is None (9 from 256 px
-            up, else 6).
-        base_filters: filters of the first layer of every network.
-        n_blocks: residual blocks of each generator.
-    """
-    if n_blocks is None:
-        n_blocks = 9 if image_size >= 256 else 6
-
-    def generator(name):
-        return resnet_generator(image_size, n_blocks=n_blocks, base_filters=base_filters,
-                                name=name)
-
-    def discriminator(name):
-        return patch_discriminator(70, conditional=False, base_filters=base_filters,
-                                   norm="instance", name=name)
-
-    return CycleGAN(generator("generator_ab"), generator("generator_ba"),
-                    discriminator("discriminator_a"), discriminator("discriminator_b"))
+def recipe_options(options):
+    """The recipe and its parsed options: `--config`, then the bench's overrides."""
+    argv = ["--config", options.config] if options.config else []
+    for flag, value in (("--image-size", options.image_size),
+                        ("--batch-size", options.batch_size),
+                        ("--base-filters", options.base_filters)):
+        if value is not None:
+            argv += [flag, str(value)]
+    argv += ["--mixed-precision"] * options.mixed_precision
+    argv += ["--jit-compile"] * options.jit_compile
+    recipe = RECIPES[options.model]
+    return recipe, recipe.parse_args(argv)
 
 
 def training_batches(data, image_size, batch_size):
@@ -117,33 +102,29 @@ class StepTimer(keras.callbacks.Callback):
 
 
 def run(options):
-    """Build, compile and train the model; returns the result line as a dict."""
+    """Build, compile and train the recipe's model; returns the result line as a dict."""
+    recipe, model_options = recipe_options(options)
+    image_size, batch_size = model_options.image_size, model_options.batch_size
     common.reset_peak_memory()
-    with mixed_precision_policy(options.mixed_precision):
-        if options.model == "pix2pix":
-            model = build_pix2pix(options.image_size, options.base_filters)
-        else:
-            model = build_cyclegan(options.image_size, options.base_filters, options.n_blocks)
-        # Always explicit: Keras' default "auto" turns XLA on whenever a GPU is present.
-        model.compile(jit_compile=options.jit_compile)
-        if not model.built:  # CycleGAN's image pools take their buffer shape from here
-            model.build((None, options.image_size, options.image_size, 3))
-        batches = training_batches(options.data, options.image_size, options.batch_size)
+    with mixed_precision_policy(model_options.mixed_precision):
+        model = recipe.build_model(model_options, options.warmup + options.steps)
+        batches = training_batches(options.data, image_size, batch_size)
         timer = StepTimer(options.warmup)
         model.fit(batches, epochs=1, steps_per_epoch=options.warmup + options.steps,
                   callbacks=[timer], shuffle=False, verbose=0)
     return {
         "bench": "train",
         "model": options.model,
-        "image_size": options.image_size,
-        "batch_size": options.batch_size,
+        "config": options.config,
+        "image_size": image_size,
+        "batch_size": batch_size,
         "steps": options.steps,
         "warmup": options.warmup,
-        **common.rates(timer.seconds, options.steps, options.batch_size),
+        **common.rates(timer.seconds, options.steps, batch_size),
         **common.peak_memory(),
-        "mixed_precision": options.mixed_precision,
+        "mixed_precision": model_options.mixed_precision,
         "jit_compile": bool(model.jit_compile),
-        "base_filters": options.base_filters,
+        "base_filters": model_options.base_filters,
         "data": options.data,
         "trainable_parameters": sum(math.prod(v.shape) for v in model.trainable_weights),
         "final_losses": {

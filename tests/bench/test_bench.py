@@ -13,6 +13,7 @@ from PIL import Image
 
 from kgan.bench.__main__ import main
 from kgan.metrics import inception
+from kgan.recipes import cyclegan
 
 TINY = ["--image-size", "32", "--steps", "2", "--warmup", "1"]
 
@@ -54,14 +55,22 @@ def test_train_pix2pix_prints_rates_and_appends_to_output(capsys, tmp_path):
     assert [json.loads(line) for line in output.read_text().splitlines()] == [result]
 
 
-def test_train_cyclegan_on_bluemarble_batch(capsys):
-    argv = ["train", "cyclegan", "--base-filters", "8", "--n-blocks", "1", "--batch-size", "2",
-            "--data", "bluemarble", *TINY]
+def test_train_cyclegan_on_bluemarble_batch_builds_the_recipes_model(capsys, tmp_path):
+    # The recipe's options from a config file; the bench's --base-filters wins over its 64.
+    config = tmp_path / "small.toml"
+    config.write_text('generator = "resnet6"\npool-size = 2\nbase-filters = 64\nnorm = "batch"\n')
+    argv = ["train", "cyclegan", "--config", str(config), "--base-filters", "4",
+            "--batch-size", "2", "--data", "bluemarble", *TINY]
     result = _result(capsys, argv)
     assert (result["model"], result["batch_size"], result["data"]) == ("cyclegan", 2, "bluemarble")
+    assert (result["config"], result["base_filters"]) == (str(config), 4)
     _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb")
     assert result["images_per_s"] == pytest.approx(2 * result["steps_per_s"], rel=1e-3)
-    assert set(result["final_losses"]) >= {"g_loss", "cycle_loss", "d_a_loss", "d_b_loss"}
+    assert set(result["final_losses"]) >= {"g_loss", "g_cycle", "d_loss_a", "d_loss_b"}
+    recipe_options = cyclegan.parse_args(["--config", str(config), "--base-filters", "4",
+                                          "--image-size", "32"])
+    model = cyclegan.build_model(recipe_options, steps_per_epoch=1)
+    assert result["trainable_parameters"] == sum(math.prod(v.shape) for v in model.trainable_weights)
 
 
 def test_train_mixed_precision_sets_the_policy_only_for_the_run(capsys):
@@ -73,8 +82,7 @@ def test_train_mixed_precision_sets_the_policy_only_for_the_run(capsys):
 
 
 def test_train_cyclegan_mixed_precision(capsys):
-    argv = ["train", "cyclegan", "--base-filters", "8", "--n-blocks", "1", "--mixed-precision",
-            *TINY]
+    argv = ["train", "cyclegan", "--base-filters", "4", "--mixed-precision", *TINY]
     assert _result(capsys, argv)["mixed_precision"] is True
 
 
