@@ -1,8 +1,9 @@
 """Benchmark kgan: `python -m kgan.bench {train,data,inception,export} [options]`.
 
 Usage:
-    python -m kgan.bench train pix2pix|cyclegan [--image-size 256] [--batch-size 1]
-        [--steps 20] [--warmup 3] [--base-filters 64] [--mixed-precision] [--jit-compile]
+    python -m kgan.bench train pix2pix|cyclegan [--config FILE.toml] [--image-size 256]
+        [--batch-size 1] [--steps 20] [--warmup 3] [--base-filters 64] [--mixed-precision]
+        [--jit-compile]
     python -m kgan.bench data [--dataset bluemarble | --data-dir DIR] [--image-size 256]
     python -m kgan.bench inception [--weights fid] [--batch-size 50] [--mixed-precision]
     python -m kgan.bench export [--image-size 256] [--base-filters 64]

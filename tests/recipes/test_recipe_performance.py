@@ -28,6 +28,8 @@ def test_pix2pix_mixed_precision_with_xla(tmp_path, tiny_args):
     out = tmp_path / "run"
     argv = tiny_args("pix2pix", mixed_precision=True, jit_compile=True, out=out)
     assert pix2pix.main(argv) == 0
+    config = (out / "config.toml").read_text()
+    assert "mixed-precision = true" in config and "jit-compile = true" in config
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
     assert_finite_history(out)
     generator = keras.models.load_model(out / "generator.keras")
@@ -38,6 +40,7 @@ def test_pix2pix_mixed_precision_with_xla(tmp_path, tiny_args):
 def test_cyclegan_mixed_precision(tmp_path, tiny_args):
     out = tmp_path / "run"
     assert cyclegan.main(tiny_args("cyclegan", batch_size=4, mixed_precision=True, out=out)) == 0
+    assert "mixed-precision = true" in (out / "config.toml").read_text()
     assert keras.mixed_precision.global_policy().name == "float32"
     assert_finite_history(out)
 
