@@ -4,6 +4,7 @@
     checkpoints/        the newest epoch's weights (networks and optimizers) and state.json
     history.csv         one row of losses and metrics per epoch
     samples/            epoch_NNN.png sample grids
+    logs/               TensorBoard: step and epoch scalars, sample grids, HParams
     generator.keras     the final generator(s): generator.keras, or generator_ab.keras and
                         generator_ba.keras for CycleGAN (see `GENERATORS`)
 
@@ -25,6 +26,8 @@ CHECKPOINTS = "checkpoints"
 STATE = "state.json"
 HISTORY = "history.csv"
 SAMPLES = "samples"
+LOGS = "logs"  # TensorBoard event files
+EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
 # The final generators a run folder can hold (model attribute -> the suffix `--export NAME`
 # adds to NAME, and what the network does), in the order they are exported.
 GENERATORS = {
@@ -58,6 +61,10 @@ class RunFolder:
     @property
     def samples(self):
         return self.join(SAMPLES)
+
+    @property
+    def logs(self):
+        return self.join(LOGS)
 
     def prepare(self, options, defaults, resumable):
         """Create the folder, refuse to resume a run made with other options, write config.toml.

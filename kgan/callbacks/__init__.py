@@ -1,13 +1,15 @@
-"""Keras callbacks: resumable checkpoints, the history file, sample grids and evaluation metrics."""
+"""Keras callbacks: resumable checkpoints, the history file, sample grids, evaluation metrics
+and TensorBoard logs."""
 
 from kgan.callbacks.checkpoint import ResumableCheckpoint
 from kgan.callbacks.cycle_samples import CycleSamples
 from kgan.callbacks.history_csv import HistoryCSV
 from kgan.callbacks.metrics import ImageMetricsCallback
 from kgan.callbacks.sample_grid import SampleGrid, image_grid
+from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.run_folder import latest_checkpoint
 
 __all__ = [
     "CycleSamples", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint", "SampleGrid",
-    "image_grid", "latest_checkpoint",
+    "TensorBoardLogger", "image_grid", "latest_checkpoint",
 ]

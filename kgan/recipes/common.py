@@ -30,7 +30,7 @@ from kgan.schedules import ConstantThenLinearDecay
 # --mixed-precision and --jit-compile change speed and float rounding; the others change
 # only what is written and evaluated.
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
-                     "eval_every", "eval_images", "mixed_precision", "jit_compile")
+                     "eval_every", "eval_images", "log_every", "mixed_precision", "jit_compile")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32

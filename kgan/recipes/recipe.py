@@ -18,6 +18,7 @@ import os
 import keras
 
 from kgan import losses
+from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
 from kgan.errors import ConfigError
 from kgan.models.training import mixed_precision_policy
@@ -127,6 +128,10 @@ class Recipe:
                             help=f"{self.data.samples} (default 4)")
         where = " and ".join(f"{GENERATORS[g][1]} to EXPORT_BASE/NAME{GENERATORS[g][0]}/VERSION/"
                              for g in self.generators)
+        output.add_argument("--log-every", type=positive_int, default=50, metavar="N",
+                            help="write the losses to the run's logs/ for TensorBoard every N "
+                            "steps (default 50); epoch logs, sample grids and the options "
+                            "(HParams) go there too")
         output.add_argument("--export", metavar="NAME",
                             help=f"after training, export {where} (VERSION: the next free "
                             "one), as SavedModels for TF Serving like python -m kgan.export; "
@@ -203,8 +208,11 @@ class Recipe:
         first, second = next(iter(val.unbatch().batch(options.samples)))
         generators = [getattr(model, name) for name in self.generators]
         metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
+        hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
         callbacks = common.run_folder_callbacks(folder, metrics) + [
             self.sample_grid(first, second, folder.samples),
+            # Last: it logs the sample grid and the metrics the callbacks above wrote.
+            TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
         ]
         model.fit(
             train, epochs=options.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,

@@ -1,0 +1,45 @@
+"""Every recipe run writes RUN/logs/ for TensorBoard: step and epoch scalars, samples, HParams."""
+
+import glob
+
+import pytest
+import tensorflow as tf
+
+from kgan.recipes import cyclegan, pix2pix
+
+
+def read_events(log_dir):
+    """(tag -> [(step, value)]) of the scalars, image tags, and plugin names of a log folder."""
+    scalars, images, plugins = {}, set(), set()
+    for path in glob.glob(f"{log_dir}/events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                plugins.add(plugin)
+                if plugin == "scalars":
+                    scalars.setdefault(value.tag, []).append(
+                        (event.step, float(tf.make_ndarray(value.tensor))))
+                elif plugin == "images":
+                    images.add(value.tag)
+    return scalars, images, plugins
+
+
+@pytest.mark.parametrize("recipe, loss", [(pix2pix, "g_recon"), (cyclegan, "g_cycle")])
+def test_run_writes_step_scalars_epoch_logs_samples_and_hparams(recipe, loss, tiny_args,
+                                                                tmp_path):
+    out = tmp_path / "run"
+    argv = tiny_args(recipe.RECIPE.name, out=out, epochs=2, steps_per_epoch=4, log_every=2)
+    assert recipe.main(argv) == 0
+    scalars, images, plugins = read_events(out / "logs")
+    # Every 2 steps over 2 epochs of 4 steps, against the global step.
+    assert [step for step, _ in scalars[f"train/{loss}"]] == [2, 4, 6, 8]
+    assert [step for step, _ in scalars["epoch/g_loss"]] == [4, 8]
+    assert "epoch/val_l1" in scalars and "train/d_loss" in scalars
+    assert images == {"samples"}
+    assert "hparams" in plugins
+
+    # A resumed run continues the curves after the steps already trained.
+    assert recipe.main(tiny_args(recipe.RECIPE.name, out=out, epochs=3, steps_per_epoch=4,
+                                 log_every=2)) == 0
+    scalars, _, _ = read_events(out / "logs")
+    assert sorted(step for step, _ in scalars["epoch/g_loss"]) == [4, 8, 12]
