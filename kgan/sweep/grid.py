@@ -10,6 +10,8 @@ Format (see `recipes/study_*.toml`):
     [variants.l1]                   # an empty table is the base itself
     [variants.l2]
     recon-loss = "l2"
+    [variants.cut]                  # a variant may train with another recipe
+    recipe = "cut"
     [published.l1]                  # optional: the study's numbers, shown beside kgan's
     precision = 0.76
     recall = 0.39
@@ -37,7 +39,8 @@ def load_grid(path):
 
     Returns:
         dict: `recipe` (str), `title` (str), `base` (dict), `variants` (dict name -> dict of
-        overrides, in file order), `published` (dict name -> dict of metric -> float).
+        overrides, in file order), `recipes` (dict name -> the recipe that trains it),
+        `published` (dict name -> dict of metric -> float).
 
     Raises:
         ConfigError: one line naming the file and what is wrong.
@@ -80,6 +83,7 @@ def load_grid(path):
         "base": base,
         "variants": {name: _options(path, f"variants.{name}", table)
                      for name, table in variants.items()},
+        "recipes": {name: table.get("recipe", recipe) for name, table in variants.items()},
         "published": {name: {key: float(v) for key, v in numbers.items()}
                       for name, numbers in published.items()},
     }
@@ -92,6 +96,10 @@ def _options(path, where, table):
     for key, value in table.items():
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{path}: {where}.{key} must be a single value")
+        if key == "recipe" and where.startswith("variants."):
+            if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9_]+", value):
+                raise ConfigError(f"{path}: {where}.recipe must name a kgan recipe")
+            continue
         if key.replace("_", "-") in ("out", "config"):
             raise ConfigError(f"{path}: {where}.{key} is set by the sweep; leave it out")
         options[key.replace("_", "-")] = value

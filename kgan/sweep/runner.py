@@ -1,0 +1,223 @@
+"""Run every variant of a grid, evaluate it, and keep the sweep folder's tables up to date.
+
+A sweep folder (`--out DIR`) holds:
+    runs/<variant>/     one recipe run folder per variant (resumable, see kgan.run_folder),
+                        plus evaluation.json and qualitative/NN.png once it is evaluated
+    logs/<variant>.log  the recipe's and the evaluation's output
+    qualitative/        the fixed test inputs (and targets) every variant translated
+    state.json          per variant: failed runs with their error, training seconds, memory
+    results.csv         one row per variant: status, every option, every metric
+    report.md, report.html, figures/
+
+Each variant is trained and evaluated in a child process, so one that fails (or runs out of
+memory) is reported with its error and the sweep goes on. A variant whose evaluation.json
+exists is finished and skipped; any other resumes from its last checkpoint, so rerunning a
+killed sweep loses at most what the recipe had not checkpointed.
+"""
+
+import csv
+import ctypes
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from kgan.atomic import write_text
+from kgan.run_folder import EVALUATION
+from kgan.sweep.grid import variant_options
+
+_PR_SET_PDEATHSIG = 1
+
+
+def recipe_arguments(options):
+    """Command-line arguments for a recipe from a dict of dashed option names.
+
+    `True` becomes a bare flag (`--no-skip`), `False` and `None` are left out (the flags
+    default to off), other values become `--key value`.
+    """
+    argv = []
+    for key, value in options.items():
+        if value is True:
+            argv.append(f"--{key}")
+        elif value is not False and value is not None:
+            argv += [f"--{key}", str(value)]
+    return argv
+
+
+def _die_with_parent():
+    """In the child: ask Linux to SIGKILL it when the sweep process dies (a killed sweep
+    must not leave a training process running on behind it)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def run_logged(command, log_path):
+    """Run `command` with its output appended to `log_path`.
+
+    Returns:
+        (exit status, wall seconds, peak resident memory of the child in MiB, last line of
+        its output).
+    """
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    start = time.monotonic()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "a") as log:
+        # A killed attempt can leave a progress bar without its newline.
+        log.write(("\n" if log.tell() else "") + f"$ {' '.join(command)}\n")
+        log.flush()
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - start
+    return process.returncode, seconds, usage.ru_maxrss / 1024, _last_line(log_path)
+
+
+def _last_line(path):
+    with open(path, errors="replace") as f:
+        lines = [line.strip() for line in f.readlines()[-50:] if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class Sweep:
+    """The runs of one grid in one sweep folder.
+
+    Args:
+        grid: a grid from `kgan.sweep.grid.load_grid`.
+        out: the sweep folder.
+        extra_options: options applied to every variant after the grid's (e.g. a precision
+            policy chosen on the command line); dashed names.
+        qualitative: test examples in the qualitative figure.
+        eval_images: score each variant on the first N test images (None: all).
+    """
+
+    def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None):
+        self.grid = grid
+        self.out = out
+        self.extra_options = dict(extra_options or {})
+        self.qualitative = qualitative
+        self.eval_images = eval_images
+        self.state_path = os.path.join(out, "state.json")
+        self.state = self._load_state()
+
+    def _load_state(self):
+        try:
+            with open(self.state_path) as f:
+                return json.load(f)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def _save_state(self):
+        write_text(self.state_path, json.dumps(self.state, indent=1, sort_keys=True))
+
+    def run_dir(self, name):
+        return os.path.join(self.out, "runs", name)
+
+    def options(self, name):
+        """The recipe options of variant `name` (dashed keys), as it is trained."""
+        return {**variant_options(self.grid, name), **self.extra_options}
+
+    def evaluation(self, name):
+        """The variant's evaluation.json as a dict, or None when it is not finished."""
+        try:
+            with open(os.path.join(self.run_dir(name), EVALUATION)) as f:
+                return json.load(f)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def run(self, print_fn=print):
+        """Train and evaluate every unfinished variant, then write results.csv and the report.
+
+        Returns:
+            int: the number of variants that failed.
+        """
+        names = list(self.grid["variants"])
+        todo = [name for name in names if self.evaluation(name) is None]
+        print_fn(f"sweep {self.grid['title']}: {len(names)} variants, "
+                 f"{len(names) - len(todo)} already finished, writing {self.out}")
+        spent = []
+        for index, name in enumerate(names, 1):
+            if name not in todo:
+                continue
+            left = len(todo) - len(spent)
+            eta = f", about {_minutes(sum(spent) / len(spent) * left)} left" if spent else ""
+            print_fn(f"[{index}/{len(names)}] {name}: training{eta}")
+            start = time.monotonic()
+            self._run_variant(name, print_fn)
+            spent.append(time.monotonic() - start)
+            self.write_results()
+        self.write_results()
+        failed = [n for n in names if self.state.get(n, {}).get("status") == "failed"]
+        from kgan.sweep.report import write_report  # matplotlib only when reporting
+
+        md_path, html_path = write_report(self.out, self.grid)
+        print_fn(f"wrote {os.path.join(self.out, 'results.csv')}, {md_path}, {html_path}"
+                 + (f"; {len(failed)} failed: {', '.join(failed)}" if failed else ""))
+        return len(failed)
+
+    def _run_variant(self, name, print_fn):
+        run_dir = self.run_dir(name)
+        log_path = os.path.join(self.out, "logs", f"{name}.log")
+        entry = self.state.setdefault(name, {})
+        recipe = self.grid["recipes"][name]
+        train = [sys.executable, "-m", f"kgan.recipes.{recipe}",
+                 *recipe_arguments(self.options(name)), "--out", run_dir]
+        status, seconds, memory, last = run_logged(train, log_path)
+        entry["seconds"] = round(entry.get("seconds", 0.0) + seconds, 1)
+        entry["peak_memory_mb"] = round(max(entry.get("peak_memory_mb", 0.0), memory), 1)
+        if status == 0:
+            evaluate = [sys.executable, "-m", "kgan.sweep.evaluate_run", run_dir,
+                        "--recipe", recipe, "--qualitative-dir",
+                        os.path.join(self.out, "qualitative"),
+                        "--qualitative", str(self.qualitative)]
+            if self.eval_images:
+                evaluate += ["--eval-images", str(self.eval_images)]
+            status, _, _, last = run_logged(evaluate, log_path)
+        if status == 0:
+            entry.update(status="done", error="")
+            print_fn(f"    {name}: done in {_minutes(seconds)}")
+        else:
+            entry.update(status="failed", error=last[:500] or f"exit status {status}")
+            print_fn(f"    {name}: failed ({entry['error']}); see {log_path}")
+        self._save_state()
+
+    def rows(self):
+        """One dict per variant, in grid order: the columns of results.csv."""
+        rows = []
+        for name in self.grid["variants"]:
+            entry = self.state.get(name, {})
+            evaluation = self.evaluation(name)
+            status = "done" if evaluation is not None else entry.get("status", "pending")
+            row = {"variant": name, "recipe": self.grid["recipes"][name], "status": status,
+                   "error": "" if status == "done" else entry.get("error", ""),
+                   "seconds": entry.get("seconds", ""), "steps": "",
+                   "peak_memory_mb": entry.get("peak_memory_mb", "")}
+            row.update({f"option.{k}": v for k, v in self.options(name).items()})
+            if evaluation is not None:
+                row["steps"] = evaluation.get("steps", "")
+                if evaluation.get("steps") and entry.get("seconds"):
+                    row["seconds_per_step"] = round(entry["seconds"] / evaluation["steps"], 4)
+                row.update(evaluation.get("metrics", {}))
+            rows.append(row)
+        return rows
+
+    def write_results(self):
+        """Write results.csv: every option and metric as a column, blanks where absent."""
+        rows = self.rows()
+        columns = []
+        for row in rows:
+            columns += [key for key in row if key not in columns]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(os.path.join(self.out, "results.csv"), buffer.getvalue())
+
+
+def _minutes(seconds):
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
