@@ -19,14 +19,9 @@ from kgan.metrics import evaluation
 from kgan.metrics.frechet import frechet_distance_from_features
 from kgan.metrics.image_quality import psnr, ssim
 
+from helpers import tiny_features
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def tiny_features(images):
-    """A fast stand-in for Inception: channel means, stds and a 2x2 area pool -> [N, 18]."""
-    images = tf.convert_to_tensor(images, tf.float32)
-    pooled = tf.reshape(tf.image.resize(images, [2, 2], method="area"), [tf.shape(images)[0], -1])
-    return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
 
 
 @pytest.fixture

@@ -11,12 +11,7 @@ from kgan.callbacks.metrics import ImageMetricsCallback
 from kgan.metrics.frechet import frechet_distance_from_features
 from kgan.metrics.image_quality import psnr
 
-
-def tiny_features(images):
-    """A fast stand-in for Inception: channel means, stds and a 2x2 average pool -> [N, 18]."""
-    images = tf.convert_to_tensor(images, tf.float32)
-    pooled = tf.reshape(tf.image.resize(images, [2, 2], method="area"), [tf.shape(images)[0], -1])
-    return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
+from helpers import tiny_features
 
 
 def pairs(count, seed):

@@ -1,6 +1,5 @@
 """The CycleGAN recipe end to end on the real horse2zebra images, plus its options."""
 
-import csv
 import subprocess
 import sys
 
@@ -14,22 +13,19 @@ from kgan.errors import ConfigError
 from kgan.recipes import common, cyclegan
 from kgan.schedules import ConstantThenLinearDecay
 
+from helpers import read_history
+
 
 @pytest.fixture
 def horse2zebra(horse2zebra_dir):
     return str(horse2zebra_dir)
 
 
-def history_rows(out):
-    with open(out / "history.csv", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def test_trains_on_horse2zebra_and_resumes(horse2zebra, tmp_path, tiny_args):
     out = tmp_path / "run"
     assert cyclegan.main(tiny_args("cyclegan", data_dir=horse2zebra, out=out)) == 0
 
-    rows = history_rows(out)
+    rows = read_history(out)
     assert [row["epoch"] for row in rows] == ["0"]
     for key in ("d_loss", "d_loss_a", "d_loss_b", "g_loss", "g_adv", "g_cycle", "g_identity",
                 "l1", "val_g_cycle", "val_l1"):
@@ -44,7 +40,7 @@ def test_trains_on_horse2zebra_and_resumes(horse2zebra, tmp_path, tiny_args):
 
     # Rerunning with more epochs resumes after epoch 1 instead of starting over.
     assert cyclegan.main(tiny_args("cyclegan", data_dir=horse2zebra, out=out, epochs=2)) == 0
-    assert [row["epoch"] for row in history_rows(out)] == ["0", "1"]
+    assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
     assert (out / "samples" / "epoch_002.png").exists()
     assert (out / "checkpoints" / "epoch_002.weights.h5").exists()
 

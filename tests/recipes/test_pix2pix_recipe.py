@@ -1,6 +1,5 @@
 """`python -m kgan.recipes.pix2pix` end to end: run folder, resume, config files, errors."""
 
-import csv
 import subprocess
 import sys
 import tomllib
@@ -13,17 +12,14 @@ from PIL import Image
 from kgan.errors import ConfigError
 from kgan.recipes import pix2pix
 
-
-def history(out):
-    with open(out / "history.csv", newline="") as f:
-        return list(csv.DictReader(f))
+from helpers import read_history
 
 
 def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path, tiny_args):
     out = tmp_path / "run"
     assert pix2pix.main(tiny_args("pix2pix", out=out)) == 0
 
-    rows = history(out)
+    rows = read_history(out)
     assert [row["epoch"] for row in rows] == ["0"]
     for key in ("d_loss", "g_loss", "g_adv", "g_recon", "val_l1"):
         assert np.isfinite(float(rows[0][key]))
@@ -37,13 +33,13 @@ def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path, tiny_args):
 
     # The same command with more epochs continues after epoch 1.
     assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0
-    assert [row["epoch"] for row in history(out)] == ["0", "1"]
+    assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
     assert (out / "samples" / "epoch_002.png").is_file()
     assert sorted(p.name for p in (out / "checkpoints").glob("*.h5")) == ["epoch_002.weights.h5"]
 
     # A finished run rerun as is trains nothing more and keeps its history.
     assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0
-    assert len(history(out)) == 2
+    assert len(read_history(out)) == 2
 
 
 def test_changing_an_option_of_an_existing_run_is_refused(tmp_path, tiny_args):
@@ -101,7 +97,7 @@ def test_bad_options_give_one_line_and_exit_2(argv, message, tmp_path):
 def test_trains_on_real_facades_labels_to_photo(facades_dir, tmp_path, tiny_args):
     out = tmp_path / "facades"
     assert pix2pix.main(tiny_args("pix2pix", data_dir=facades_dir, direction="BtoA", out=out)) == 0
-    rows = history(out)
+    rows = read_history(out)
     assert len(rows) == 1 and np.isfinite(float(rows[0]["val_l1"]))
     grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))
     # BtoA: the input column holds the label maps (B, the right half of each facades file),

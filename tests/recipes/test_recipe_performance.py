@@ -1,6 +1,5 @@
-"""The recipes' accelerator paths, run on the CPU: mixed precision, XLA, several replicas."""
+"""The recipes' accelerator paths, run on the CPU: precisions, XLA, several replicas."""
 
-import csv
 import math
 import os
 import subprocess
@@ -11,38 +10,60 @@ import keras
 import numpy as np
 import pytest
 
+from kgan.models.training import default_precision
 from kgan.recipes import cyclegan, pix2pix
 
-
-def history(out):
-    with open(out / "history.csv", newline="") as f:
-        return list(csv.DictReader(f))
+from helpers import read_history
 
 
-def assert_finite_history(out):
-    rows = history(out)
+def assert_finite_read_history(out):
+    rows = read_history(out)
     assert rows and all(math.isfinite(float(v)) for row in rows for k, v in row.items() if k != "epoch")
 
 
-def test_pix2pix_mixed_precision_with_xla(tmp_path, tiny_args):
+def test_pix2pix_mixed_float16_with_xla(tmp_path, tiny_args, capsys):
     out = tmp_path / "run"
-    argv = tiny_args("pix2pix", mixed_precision=True, jit_compile=True, out=out)
+    argv = tiny_args("pix2pix", precision="mixed_float16", jit_compile=True, out=out)
     assert pix2pix.main(argv) == 0
+    assert "precision: mixed_float16" in capsys.readouterr().out
     config = (out / "config.toml").read_text()
-    assert "mixed-precision = true" in config and "jit-compile = true" in config
+    assert 'precision = "mixed_float16"' in config and "jit-compile = true" in config
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
     assert_finite_history(out)
     generator = keras.models.load_model(out / "generator.keras")
+    assert generator.dtype_policy.name == "mixed_float16"
     output = np.asarray(generator(np.zeros((1, 32, 32, 3), "float32")), "float32")
     assert np.isfinite(output).all()
 
 
-def test_cyclegan_mixed_precision(tmp_path, tiny_args):
+def test_cyclegan_mixed_bfloat16(tmp_path, tiny_args):
     out = tmp_path / "run"
-    assert cyclegan.main(tiny_args("cyclegan", batch_size=4, mixed_precision=True, out=out)) == 0
-    assert "mixed-precision = true" in (out / "config.toml").read_text()
+    assert cyclegan.main(tiny_args("cyclegan", batch_size=4, precision="mixed_bfloat16", out=out)) == 0
+    assert 'precision = "mixed_bfloat16"' in (out / "config.toml").read_text()
     assert keras.mixed_precision.global_policy().name == "float32"
     assert_finite_history(out)
+
+
+def test_default_precision_is_resolved_printed_and_recorded(tmp_path, tiny_args, capsys):
+    out = tmp_path / "run"
+    assert pix2pix.main(tiny_args("pix2pix", out=out)) == 0
+    expected = default_precision()
+    assert f"precision: {expected}" in capsys.readouterr().out
+    assert f'precision = "{expected}"' in (out / "config.toml").read_text()
+
+
+def test_precision_may_change_on_resume(tmp_path, tiny_args):
+    out = tmp_path / "run"
+    assert pix2pix.main(tiny_args("pix2pix", precision="float32", out=out)) == 0
+    argv = tiny_args("pix2pix", precision="mixed_bfloat16", epochs=2, out=out)
+    assert pix2pix.main(argv) == 0
+    assert [row["epoch"] for row in history(out)] == ["0", "1"]
+
+
+def test_unknown_precision_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        pix2pix.parse_args(["--precision", "bfloat16"])
+    assert exit_info.value.code == 2
 
 
 @pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])
@@ -67,6 +88,6 @@ def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, tmp_path, tin
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("training on 2 devices (MirroredStrategy)") == 2
     assert "resuming" in result.stdout
-    assert [row["epoch"] for row in history(out)] == ["0", "1"]
-    assert_finite_history(out)
+    assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
+    assert_finite_read_history(out)
     assert sorted(os.listdir(exports / "tiny")) == ["1", "2"]

@@ -1,0 +1,25 @@
+"""Helpers shared by test modules (importable: pyproject puts tests/ on pytest's pythonpath)."""
+
+import csv
+
+import tensorflow as tf
+
+
+def read_history(run_dir):
+    """The rows of RUN/history.csv as dicts of strings (column -> value), oldest first."""
+    with open(f"{run_dir}/history.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def tiny_features(images):
+    """A fast stand-in for the FID Inception: channel means and stds, a 2x2 area pool.
+
+    Args:
+        images: float32 [N, H, W, 3] in [-1, 1].
+
+    Returns:
+        float32 [N, 18].
+    """
+    images = tf.convert_to_tensor(images, tf.float32)
+    pooled = tf.reshape(tf.image.resize(images, [2, 2], method="area"), [tf.shape(images)[0], -1])
+    return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
