@@ -3,6 +3,8 @@
 Adversarial: `"bce"`, `"lsgan"`, `"hinge"` (an `AdversarialLoss` with
 `generator_loss(fake_logits)` and `discriminator_loss(real_logits, fake_logits)`).
 Reconstruction: `"l1"`, `"l2"`, `"l1+l2"` (callables `loss(target, output)`).
+Contrastive: `patch_nce_loss(query, key, temperature)`, CUT's PatchNCE, with
+`patch_positions` and `gather_patches` to sample the patches it compares.
 `serialize(loss, argument)` saves any of them, or a user's registered one, for `.keras` files.
 """
 
@@ -24,6 +26,7 @@ from kgan.losses.adversarial import (
     lsgan_discriminator_loss,
     lsgan_generator_loss,
 )
+from kgan.losses.patchnce import gather_patches, patch_nce_loss, patch_positions
 from kgan.losses.reconstruction import L1, L2, L1L2, l1_loss, l2_loss
 
 ADVERSARIAL = {"bce": BCE, "lsgan": LSGAN, "hinge": Hinge}
@@ -96,4 +99,5 @@ __all__ = [
     "bce_generator_loss", "bce_discriminator_loss", "lsgan_generator_loss",
     "lsgan_discriminator_loss", "hinge_generator_loss", "hinge_discriminator_loss",
     "l1_loss", "l2_loss", "get_adversarial", "get_reconstruction", "serialize",
+    "patch_nce_loss", "patch_positions", "gather_patches",
 ]

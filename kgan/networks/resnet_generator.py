@@ -5,6 +5,8 @@ Reference:
     Networks", ICCV 2017, appendix 7.2 (c7s1-64, d128, d256, R256 x 9, u128, u64, c7s1-3).
     Johnson et al., "Perceptual Losses for Real-Time Style Transfer and Super-Resolution",
     ECCV 2016.
+    Park et al., "Contrastive Learning for Unpaired Image-to-Image Translation", ECCV 2020
+    (the encoder layers CUT compares: `NCE_LAYERS`, `resnet_features`).
 """
 
 import keras
@@ -16,6 +18,13 @@ from kgan.networks.layers import apply, conv_init, normalization
 # The two stride-2 stages: inputs must be multiples of this.
 STRIDE = 4
 MIN_SIZE, MAX_SIZE = 32, 512
+# The layers CUT's PatchNCE loss compares: the paper's nce_layers 0, 4, 8, 12, 16 of the
+# official generator's layer list, which are the reflection-padded input, the first and the
+# second downsampling convolution (before their norm) and the outputs of the first and the
+# fifth residual block. The official convolutions downsample after a stride-1 conv and a blur
+# (anti-aliasing), these with stride 2, so layers 4 and 8 are here at 1/2 and 1/4 of the
+# image size instead of 1 and 1/2.
+NCE_LAYERS = ("in_pad", "down0_conv", "down1_conv", "block0_add", "block4_add")
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -132,3 +141,32 @@ def resnet_generator(
     )(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
     return keras.Model(inputs, outputs, name=name or f"resnet_generator_{n_blocks}")
+
+
+def resnet_features(generator, layer_names=NCE_LAYERS):
+    """A model from the generator's input to the outputs of some of its layers (its features).
+
+    The model shares the generator's layers (and weights): training either trains both. The
+    generator itself is unchanged.
+
+    Args:
+        generator: a functional Keras model, e.g. `resnet_generator()`.
+        layer_names: names of its layers, in the order of the returned features (default
+            `NCE_LAYERS`, CUT's; with fewer than 5 residual blocks `block4_add` is absent).
+
+    Returns:
+        `keras.Model`: images [N, H, W, C] -> list of features [N, h_i, w_i, c_i], one per
+        name (in the compute dtype: float16 under mixed precision).
+
+    Raises:
+        ConfigError: a name that is not a layer of the generator.
+    """
+    layers = {layer.name for layer in generator.layers}
+    for name in layer_names:
+        if name not in layers:
+            raise ConfigError(
+                f"{generator.name} has no layer {name!r} to take features from: use its "
+                "layers' names (in_pad, down0_conv, down1_conv, block<i>_add, ...)"
+            )
+    outputs = [generator.get_layer(name).output for name in layer_names]
+    return keras.Model(generator.inputs, outputs, name=f"{generator.name}_features")
