@@ -1,14 +1,14 @@
-"""kgan: image-to-image translation with GANs (pix2pix, CycleGAN) in Keras 3 / TensorFlow."""
+"""kgan: image-to-image translation with GANs (pix2pix, CycleGAN, CUT) in Keras 3 / TensorFlow."""
 
 from kgan import data, losses, metrics
 from kgan.errors import ConfigError, KganError
-from kgan.models import CycleGAN, GANModel, Pix2Pix
+from kgan.models import CUT, CycleGAN, GANModel, Pix2Pix
 from kgan.networks import patch_discriminator, resnet_generator, unet_generator
 from kgan.schedules import ConstantThenLinearDecay
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "ConstantThenLinearDecay", "CycleGAN", "GANModel", "KganError", "Pix2Pix", "data",
+    "CUT", "ConfigError", "ConstantThenLinearDecay", "CycleGAN", "GANModel", "KganError", "Pix2Pix", "data",
     "losses", "metrics", "patch_discriminator", "resnet_generator", "unet_generator",
 ]

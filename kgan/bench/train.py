@@ -20,9 +20,9 @@ from kgan.cli import positive_int
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
 from kgan.models.training import mixed_precision_policy
-from kgan.recipes import cyclegan, pix2pix
+from kgan.recipes import cut, cyclegan, pix2pix
 
-RECIPES = {"pix2pix": pix2pix.RECIPE, "cyclegan": cyclegan.RECIPE}
+RECIPES = {"pix2pix": pix2pix.RECIPE, "cyclegan": cyclegan.RECIPE, "cut": cut.RECIPE}
 DATA = ("synthetic", "bluemarble")
 
 

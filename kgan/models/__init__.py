@@ -1,8 +1,9 @@
 """GAN models: Keras subclassed models whose `train_step` alternates D and G updates."""
 
 from kgan.models.base import GANModel
+from kgan.models.cut import CUT
 from kgan.models.cyclegan import CycleGAN
 from kgan.models.image_pool import ImagePool
 from kgan.models.pix2pix import Pix2Pix
 
-__all__ = ["CycleGAN", "GANModel", "ImagePool", "Pix2Pix"]
+__all__ = ["CUT", "CycleGAN", "GANModel", "ImagePool", "Pix2Pix"]

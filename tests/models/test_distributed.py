@@ -72,6 +72,26 @@ def build():
 train_twice(build, data, ["generator_ab", "generator_ba", "discriminator_a", "discriminator_b"])
 """
 
+# CUT mode (the identity term too). Both replicas draw the same patch positions as the
+# single device (one seed), so each replica's PatchNCE is the mean over its half.
+CUT = """
+rng = np.random.default_rng(0)
+a = rng.uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+b = rng.uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+data = tf.data.Dataset.from_tensor_slices((a, b)).batch(4)
+
+def build():
+    model = kgan.CUT(kgan.resnet_generator(32, n_blocks=1, base_filters=8, norm="instance"),
+                     kgan.patch_discriminator(16, conditional=False, base_filters=8, norm="instance"),
+                     nce_layers=("in_pad", "down0_conv", "down1_conv", "block0_add"),
+                     head_units=16, seed=0)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.01), d_optimizer=keras.optimizers.SGD(0.01),
+                  num_patches=32)
+    return model
+
+train_twice(build, data, ["generator", "discriminator"])
+"""
+
 
 def run(body):
     """Run SETUP + body in a fresh interpreter; return {name: [numbers]} of what it printed."""
@@ -102,3 +122,7 @@ def test_pix2pix_on_two_replicas_equals_one_device():
 
 def test_cyclegan_on_two_replicas_equals_one_device():
     check(run(CYCLEGAN), ["generator_ab", "generator_ba", "discriminator_a", "discriminator_b"])
+
+
+def test_cut_on_two_replicas_equals_one_device():
+    check(run(CUT), ["generator", "discriminator"])

@@ -8,11 +8,12 @@ TINY = {"image-size": 32, "base-filters": 8, "patch": 16, "steps-per-epoch": 2, 
 TINY_MODEL = {
     "pix2pix": {"batch-size": 4},
     "cyclegan": {"generator": "resnet6", "pool-size": 2},
+    "cut": {"generator": "resnet6"},
 }
 
 
 def _tiny_args(recipe, **options):
-    """Command-line arguments of a tiny run of `recipe` ("pix2pix" or "cyclegan").
+    """Command-line arguments of a tiny run of `recipe` ("pix2pix", "cyclegan" or "cut").
 
     `options` (underscores for dashes) replace or add to the tiny ones: `epochs=2`,
     `out=path`, `mixed_precision=True` for a flag, `steps_per_epoch=None` to leave one out.
