@@ -34,6 +34,8 @@ from kgan.data.transforms import to_float
 from kgan.errors import KganError
 from kgan.metrics.evaluation import ImageSetMetrics
 from kgan.metrics.image_quality import SSIM_WINDOW
+from kgan.metrics.inception import feature_precision
+from kgan.models.training import PRECISIONS, precision_policy
 
 
 def parse_args(argv=None):
@@ -66,6 +68,10 @@ def parse_args(argv=None):
     parser.add_argument("--fid-method", choices=["eigh", "sqrtm"], default="eigh",
                         help="trace of the covariance square root: eigh (default, fast) or "
                              "sqrtm (TTUR's scipy.linalg.sqrtm; ~20x slower at 2048 dims)")
+    parser.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS,
+                        help="dtype policy of the feature extractor (default auto: "
+                        f"{feature_precision()} here; bfloat16 only where its FID agrees with "
+                        "float32's)")
     parser.add_argument("--no-precision-recall", action="store_true",
                         help="FID (and PSNR/SSIM) only: no feature vectors kept in memory")
     args = parser.parse_args(argv)
@@ -155,10 +161,12 @@ def _paired_batches(options):
 
 
 def _evaluate(options):
-    metrics = ImageSetMetrics(options.feature_extractor, k=options.k,
-                              batch_size=options.batch_size,
-                              precision_recall=not options.no_precision_recall,
-                              fid_method=options.fid_method)
+    precision = feature_precision() if options.precision == "auto" else options.precision
+    with precision_policy(precision):
+        metrics = ImageSetMetrics(options.feature_extractor, k=options.k,
+                                  batch_size=options.batch_size,
+                                  precision_recall=not options.no_precision_recall,
+                                  fid_method=options.fid_method)
     if options.model:
         generator = load_keras_model(options.model)
         if options.data_dir or options.dataset:

@@ -1,12 +1,14 @@
-"""Benchmark kgan: `python -m kgan.bench {train,data,inception,export} [options]`.
+"""Benchmark kgan: `python -m kgan.bench {train,compare,data,inception,export} [options]`.
 
 Usage:
     python -m kgan.bench train pix2pix|cyclegan [--config FILE.toml] [--image-size 256]
-        [--batch-size 1] [--steps 20] [--warmup 3] [--base-filters 64] [--mixed-precision]
+        [--batch-size 1] [--steps 20] [--warmup 3] [--base-filters 64] [--precision auto]
         [--jit-compile]
+    python -m kgan.bench compare pix2pix|cyclegan|inception [--precisions mixed_bfloat16]
+        [--jit-compile] [--rounds 2] [--steps 10]
     python -m kgan.bench data [--dataset bluemarble | --data-dir DIR] [--image-size 256]
-    python -m kgan.bench inception [--weights fid] [--batch-size 50] [--mixed-precision]
-    python -m kgan.bench export [--image-size 256] [--base-filters 64]
+    python -m kgan.bench inception [--weights fid] [--batch-size 50] [--precision auto]
+    python -m kgan.bench export [--image-size 256] [--base-filters 64] [--precision auto]
 
 Each prints one JSON line (speeds in steps/s, images/s and ms, the peak memory, the device and
 versions); `--output FILE.jsonl` appends it to a file too. Warmup steps (tracing, XLA
@@ -17,10 +19,11 @@ GPU machine; `device` in the line says which ran it.
 import argparse
 import sys
 
-from kgan.bench import common, data, export, inception, train
+from kgan.bench import common, compare, data, export, inception, train
 from kgan.cli import run_reporting_errors
 
-BENCHMARKS = {"train": train, "data": data, "inception": inception, "export": export}
+BENCHMARKS = {"train": train, "compare": compare, "data": data, "inception": inception,
+              "export": export}
 
 
 def build_parser():

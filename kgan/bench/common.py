@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from kgan.cli import positive_int
+from kgan.models.training import PRECISIONS, default_precision
 
 
 def add_size_arguments(parser, image_size, batch_size, steps, warmup):
@@ -36,9 +37,10 @@ def _default(value):
 
 
 def add_precision_arguments(parser, jit_compile=True):
-    """Add --mixed-precision and, where the benchmark compiles a Keras model, --jit-compile."""
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="build the networks under Keras' mixed_float16 policy")
+    """Add --precision and, where the benchmark compiles a Keras model, --jit-compile."""
+    parser.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS,
+                        help="Keras dtype policy of the networks (default auto: "
+                        f"{default_precision()} on this machine)")
     if jit_compile:
         parser.add_argument("--jit-compile", action="store_true",
                             help="compile(jit_compile=True): XLA; off by default, where Keras' "

@@ -15,7 +15,7 @@ import tensorflow as tf
 from kgan.bench import common
 from kgan.cli import positive_int
 from kgan.export import export_generator
-from kgan.models.training import mixed_precision_policy
+from kgan.models.training import precision_policy, resolve_precision
 from kgan.networks import unet_generator
 
 
@@ -36,7 +36,7 @@ def folder_size(path):
 def run(options):
     """Export, load and serve the generator; returns the result line."""
     common.reset_peak_memory()
-    with mixed_precision_policy(options.mixed_precision):
+    with precision_policy(resolve_precision(options.precision)):
         generator = unet_generator(options.image_size, base_filters=options.base_filters)
     with tempfile.TemporaryDirectory(prefix="kgan_bench_") as base:
         start = time.perf_counter()
@@ -62,6 +62,6 @@ def run(options):
         "warmup": options.warmup,
         **common.rates(seconds, options.steps, options.batch_size, unit="batch", units="batches"),
         **common.peak_memory(),
-        "mixed_precision": options.mixed_precision,
+        "precision": resolve_precision(options.precision),
         **common.environment(),
     }

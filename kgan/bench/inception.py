@@ -8,7 +8,7 @@ import numpy as np
 
 from kgan.bench import common
 from kgan.metrics.inception import inception_feature_extractor
-from kgan.models.training import mixed_precision_policy
+from kgan.models.training import precision_policy, resolve_precision
 
 
 def add_arguments(parser):
@@ -28,7 +28,7 @@ def run(options):
         KganError: the weights are unavailable (the message says how to get them).
     """
     common.reset_peak_memory()
-    with mixed_precision_policy(options.mixed_precision):
+    with precision_policy(resolve_precision(options.precision)):
         extractor = inception_feature_extractor(
             None if options.weights == "random" else options.weights)
         # Always explicit: Keras' default "auto" turns XLA on whenever a GPU is present.
@@ -46,7 +46,7 @@ def run(options):
         "warmup": options.warmup,
         **common.rates(seconds, options.steps, options.batch_size, unit="batch", units="batches"),
         **common.peak_memory(),
-        "mixed_precision": options.mixed_precision,
+        "precision": resolve_precision(options.precision),
         "jit_compile": bool(extractor.jit_compile),
         **common.environment(),
     }

@@ -2,7 +2,7 @@
 
 The model is the recipe's (`python -m kgan.recipes.NAME`): its options are parsed by the
 recipe, from `--config` and the bench's overrides (`--image-size`, `--batch-size`,
-`--base-filters`, `--mixed-precision`, `--jit-compile`), and it is built and compiled by the
+`--base-filters`, `--precision`, `--jit-compile`), and it is built and compiled by the
 recipe's `build_model`. It is trained with `model.fit` on one in-memory batch repeated
 through tf.data, so the number is the speed of the train step itself; the input pipeline
 has its own benchmark (`data`).
@@ -19,7 +19,7 @@ from kgan.bench import common
 from kgan.cli import positive_int
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
-from kgan.models.training import mixed_precision_policy
+from kgan.models.training import precision_policy
 from kgan.recipes import cut, cyclegan, pix2pix
 
 RECIPES = {"pix2pix": pix2pix.RECIPE, "cyclegan": cyclegan.RECIPE, "cut": cut.RECIPE}
@@ -40,15 +40,16 @@ def add_arguments(parser):
     common.add_precision_arguments(parser)
 
 
-def recipe_options(options):
-    """The recipe and its parsed options: `--config`, then the bench's overrides."""
+def recipe_options(options, precision=None):
+    """The recipe and its parsed options: `--config`, then the bench's overrides
+    (`precision` instead of `options.precision` when given)."""
     argv = ["--config", options.config] if options.config else []
     for flag, value in (("--image-size", options.image_size),
                         ("--batch-size", options.batch_size),
-                        ("--base-filters", options.base_filters)):
+                        ("--base-filters", options.base_filters),
+                        ("--precision", precision or options.precision)):
         if value is not None:
             argv += [flag, str(value)]
-    argv += ["--mixed-precision"] * options.mixed_precision
     argv += ["--jit-compile"] * options.jit_compile
     recipe = RECIPES[options.model]
     return recipe, recipe.parse_args(argv)
@@ -101,31 +102,49 @@ class StepTimer(keras.callbacks.Callback):
         return self.stop - self.start
 
 
-def run(options):
-    """Build, compile and train the recipe's model; returns the result line as a dict."""
-    recipe, model_options = recipe_options(options)
-    image_size, batch_size = model_options.image_size, model_options.batch_size
-    common.reset_peak_memory()
-    with mixed_precision_policy(model_options.mixed_precision):
+def build(options, precision=None):
+    """The recipe's options, its compiled model under their precision, and its batches."""
+    recipe, model_options = recipe_options(options, precision)
+    with precision_policy(model_options.precision):
         model = recipe.build_model(model_options, options.warmup + options.steps)
-        batches = training_batches(options.data, image_size, batch_size)
-        timer = StepTimer(options.warmup)
-        model.fit(batches, epochs=1, steps_per_epoch=options.warmup + options.steps,
-                  callbacks=[timer], shuffle=False, verbose=0)
+    batches = training_batches(options.data, model_options.image_size, model_options.batch_size)
+    return model_options, model, batches
+
+
+def time_fit(model, batches, steps, warmup):
+    """Train `warmup` untimed then `steps` timed steps with `fit`; returns the `StepTimer`."""
+    timer = StepTimer(warmup)
+    model.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer],
+              shuffle=False, verbose=0)
+    return timer
+
+
+def describe(options, model_options, model):
+    """The fields of a result line that say what was trained."""
     return {
-        "bench": "train",
         "model": options.model,
         "config": options.config,
-        "image_size": image_size,
-        "batch_size": batch_size,
-        "steps": options.steps,
-        "warmup": options.warmup,
-        **common.rates(timer.seconds, options.steps, batch_size),
-        **common.peak_memory(),
-        "mixed_precision": model_options.mixed_precision,
+        "image_size": model_options.image_size,
+        "batch_size": model_options.batch_size,
+        "precision": model_options.precision,
         "jit_compile": bool(model.jit_compile),
         "base_filters": model_options.base_filters,
         "data": options.data,
+    }
+
+
+def run(options):
+    """Build, compile and train the recipe's model; returns the result line as a dict."""
+    common.reset_peak_memory()
+    model_options, model, batches = build(options)
+    timer = time_fit(model, batches, options.steps, options.warmup)
+    return {
+        "bench": "train",
+        **describe(options, model_options, model),
+        "steps": options.steps,
+        "warmup": options.warmup,
+        **common.rates(timer.seconds, options.steps, model_options.batch_size),
+        **common.peak_memory(),
         "trainable_parameters": sum(math.prod(v.shape) for v in model.trainable_weights),
         "final_losses": {
             name: common.rounded(value) if math.isfinite(value) else None

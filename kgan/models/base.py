@@ -89,6 +89,20 @@ class GANModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' symbolic build, from the data's spec instead of its first batch.
+
+        Under a distribution strategy Keras 3.15 takes a batch from the iterator for this
+        build and restarts it, so that a pipeline which reshuffles on each pass trains on
+        another order than without a strategy; it also reduces that batch with one
+        `strategy.reduce` of the whole tuple, which MultiWorkerMirroredStrategy refuses. The
+        build needs only shapes and dtypes.
+        """
+        if iterator is not None and data_batch is None:
+            data_batch = iterator.data_adapter.get_tf_dataset().element_spec
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def update_logs(self, **values):
         """Add one step's values to the trackers of those log keys."""
         for key, value in values.items():
@@ -96,7 +110,12 @@ class GANModel(keras.Model):
 
     def logs(self, keys=None):
         """{key: running mean} of `keys` (default LOG_KEYS), what a step returns."""
-        return {key: self.trackers[key].result() for key in keys or self.LOG_KEYS}
+        logs = {key: self.trackers[key].result() for key in keys or self.LOG_KEYS}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15 averages a step's outputs over the workers' replicas with
+            # reduce("MEAN", axis=0), which needs an axis: one per replica, reduced away.
+            logs = {key: tf.reshape(value, [1]) for key, value in logs.items()}
+        return logs
 
     def next_seeds(self, count):
         """`count` independent stateless seeds (int32 [count, 2]) for this step."""

@@ -12,7 +12,8 @@ from kgan import losses
 from kgan.data.transforms import random_jitter
 from kgan.models.base import GANModel
 from kgan.models.image_pool import ImagePool
-from kgan.models.training import apply_gradients, scaled_loss
+from kgan.models.training import (apply_gradients, normalises_over_the_batch,
+                                  real_and_fake_logits, scaled_loss)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -75,6 +76,10 @@ class CycleGAN(GANModel):
         self.pool_size = int(pool_size)
         self.pool_a = ImagePool(self.pool_size, name="pool_a")  # fakes of A, for D_A
         self.pool_b = ImagePool(self.pool_size, name="pool_b")
+        # Real and pooled fake images through each D in one call, unless D normalises over
+        # the batch.
+        self.fuse_discriminator_calls = not any(
+            normalises_over_the_batch(d) for d in (discriminator_a, discriminator_b))
         # Without pools there is no state that waits for an image shape.
         self.built = self.built and self.pool_size == 0
 
@@ -146,8 +151,8 @@ class CycleGAN(GANModel):
         return tf.cast(self.cycle_loss(target, output), tf.float32)
 
     def _discriminator_loss(self, discriminator, real, fake):
-        real_logits = discriminator(real, training=True)
-        fake_logits = discriminator(tf.stop_gradient(fake), training=True)
+        real_logits, fake_logits = real_and_fake_logits(
+            discriminator, real, tf.stop_gradient(fake), fused=self.fuse_discriminator_calls)
         return self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
 
     def test_step(self, data):

@@ -11,7 +11,8 @@ import tensorflow as tf
 from kgan import losses
 from kgan.data.transforms import paired_jitter
 from kgan.models.base import GANModel
-from kgan.models.training import apply_gradients, scaled_loss
+from kgan.models.training import (apply_gradients, normalises_over_the_batch,
+                                  real_and_fake_logits, scaled_loss)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -54,6 +55,8 @@ class Pix2Pix(GANModel):
     def __init__(self, generator, discriminator, augment_on_device=False, seed=None, **kwargs):
         super().__init__(generator, discriminator, augment_on_device=augment_on_device,
                          seed=seed, **kwargs)
+        # Real and fake pairs through D in one call, unless D normalises over the batch.
+        self.fuse_discriminator_calls = not normalises_over_the_batch(discriminator)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -81,8 +84,10 @@ class Pix2Pix(GANModel):
 
     def _discriminator_step(self, inputs, targets, fakes):
         with tf.GradientTape() as d_tape:
-            real_logits = self.discriminator([inputs, targets], training=True)
-            fake_logits = self.discriminator([inputs, tf.stop_gradient(fakes)], training=True)
+            real_logits, fake_logits = real_and_fake_logits(
+                self.discriminator, [inputs, targets], [inputs, tf.stop_gradient(fakes)],
+                fused=self.fuse_discriminator_calls,
+            )
             d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
             scaled = scaled_loss(self.d_optimizer, d_loss)
         apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)

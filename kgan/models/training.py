@@ -1,21 +1,67 @@
 """Helpers shared by the GAN models' `train_step`s, and the dtype policy they train under."""
 
 import contextlib
+import functools
 
 import keras
 import tensorflow as tf
 
+from kgan.errors import ConfigError
+
+# Keras dtype policies a run may train under: float32 everywhere, or float32 weights with
+# bfloat16 / float16 compute. Losses, metrics, the generators' tanh outputs and the
+# discriminators' logits stay float32 under all three.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# Compute capability from which NVIDIA GPUs have bfloat16 tensor cores (Ampere).
+BFLOAT16_COMPUTE_CAPABILITY = (8, 0)
+
+
+@functools.cache
+def cpu_has_bfloat16():
+    """Whether this CPU computes bfloat16 natively (x86 avx512_bf16 or AMX); False when the
+    flags cannot be read (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def default_precision():
+    """The fastest precision that trains as well as float32 on this machine.
+
+    mixed_bfloat16 on GPUs with bfloat16 tensor cores (compute capability 8.0 and up) and on
+    CPUs with native bfloat16; float32 elsewhere, where bfloat16 is emulated and slower.
+    mixed_float16 is never the default: it needs loss scaling and is slower on CPUs.
+    """
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        capability = tuple(details.get("compute_capability") or (0, 0))
+        return "mixed_bfloat16" if capability >= BFLOAT16_COMPUTE_CAPABILITY else "float32"
+    return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+
+
+def resolve_precision(name):
+    """`name` (one of PRECISIONS, or "auto") with "auto" replaced by `default_precision()`."""
+    return default_precision() if name == "auto" else name
+
 
 @contextlib.contextmanager
-def mixed_precision_policy(enabled):
-    """Run the block under Keras' mixed_float16 policy when `enabled`; restore the old one after.
+def precision_policy(name):
+    """Run the block under the Keras dtype policy `name` (one of PRECISIONS); restore the
+    old one after.
 
-    Networks built inside compute in float16 with float32 weights; optimizers built by
-    `build_optimizer` there get loss scaling.
+    Networks built inside compute in that dtype with float32 weights; optimizers built by
+    `build_optimizer` under mixed_float16 get loss scaling (bfloat16 has float32's exponent
+    range and needs none).
     """
+    if name not in PRECISIONS:
+        raise ConfigError(f"unknown precision {name!r}: use one of {', '.join(PRECISIONS)}")
     previous = keras.mixed_precision.global_policy()
-    if enabled:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.mixed_precision.set_global_policy(name)
     try:
         yield
     finally:
@@ -63,3 +109,35 @@ def apply_gradients(optimizer, tape, loss, variables):
     """Differentiate `loss` (from `scaled_loss`) w.r.t. `variables` and apply one step."""
     grads = tape.gradient(loss, variables)
     optimizer.apply_gradients(zip(grads, variables))
+
+
+def normalises_over_the_batch(network):
+    """Whether `network` has a BatchNormalization layer: in training its output for one image
+    depends on the other images of the batch."""
+    return any(isinstance(layer, keras.layers.BatchNormalization)
+               for layer in network._flatten_layers())
+
+
+def real_and_fake_logits(discriminator, real, fake, fused):
+    """`discriminator(real)` and `discriminator(fake)` in training mode.
+
+    Fused, both batches go through one call, concatenated along the batch axis: the same
+    arithmetic in half the kernel launches, with larger (faster) convolutions. Only for
+    discriminators whose output per image does not depend on the batch (see
+    `normalises_over_the_batch`): with batch norm, one call would normalise real and fake
+    images with shared statistics, so they keep separate calls as in the papers' code.
+
+    Args:
+        discriminator: Keras model taking a tensor or a list of tensors.
+        real, fake: its inputs (tensors or lists of tensors), the same batch size.
+        fused: one call (True) or two.
+
+    Returns:
+        (real_logits, fake_logits).
+    """
+    if not fused:
+        return discriminator(real, training=True), discriminator(fake, training=True)
+    both = tf.nest.map_structure(lambda r, f: tf.concat([r, f], axis=0), real, fake)
+    logits = discriminator(both, training=True)
+    count = tf.shape(tf.nest.flatten(real)[0])[0]
+    return logits[:count], logits[count:]

@@ -8,8 +8,11 @@ for TF Serving to `--export-base`/NAME/VERSION/ (the next free version), as
 """
 
 import argparse
+import contextlib
+import json
 import os
 import sys
+import tempfile
 
 import keras
 import tensorflow as tf
@@ -19,18 +22,19 @@ from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint
 from kgan.cli import fraction, non_negative_float, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
-from kgan.metrics.inception import inception_feature_extractor
-from kgan.run_folder import load_config
+from kgan.metrics.inception import feature_precision, inception_feature_extractor
+from kgan.run_folder import latest_checkpoint, load_config
 from kgan.schedules import ConstantThenLinearDecay
 
 # Options that may change between a run and its resumption. None of them changes the epochs
 # already trained, but --epochs and --decay-epochs reshape the learning-rate schedule: it is
 # recomputed from the new values, so the remaining epochs train at the rates of the new
 # schedule at the optimizer's step count, not at those the first command would have used.
-# --mixed-precision and --jit-compile change speed and float rounding; the others change
+# --precision and --jit-compile change speed and float rounding (the weights stay float32,
+# so a run may resume on a machine with another default precision); the others change
 # only what is written and evaluated.
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
-                     "eval_every", "eval_images", "log_every", "mixed_precision", "jit_compile")
+                     "eval_every", "eval_images", "log_every", "precision", "jit_compile")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32
@@ -185,7 +189,7 @@ def metrics_callbacks(options, dataset, generator, paired):
         return []
     try:
         # Loaded now, not at the first evaluation, so missing weights show before training.
-        extractor = inception_feature_extractor("fid")
+        extractor = inception_feature_extractor("fid", precision=feature_precision())
     except KganError as error:
         print(f"warning: training without --eval-every: {error}", file=sys.stderr)
         return []
@@ -211,17 +215,100 @@ def training_devices():
     return [device.name for device in tf.config.list_logical_devices("GPU")]
 
 
-def distribution_strategy():
-    """MirroredStrategy over all GPUs when there are several, else the default strategy.
+def cluster_workers():
+    """The workers (and chief) that `TF_CONFIG` names, 0 without TF_CONFIG."""
+    spec = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return sum(len(spec.get(kind, ())) for kind in ("chief", "worker"))
 
-    Build and compile the model under `strategy.scope()`; `--batch-size` stays the global
-    batch, split evenly over the replicas.
+
+def distribution_strategy():
+    """The strategy a recipe trains under.
+
+    MultiWorkerMirroredStrategy when `TF_CONFIG` names a cluster of several workers (each
+    worker runs the same command; every GPU of every worker, or its CPU, holds a replica);
+    else MirroredStrategy over all GPUs when there are several; else the default strategy.
+    Call it before anything else runs TensorFlow operations: a multi-worker strategy must
+    configure TensorFlow's runtime first. Build and compile the model under
+    `strategy.scope()`; `--batch-size` stays the global batch, split evenly over the
+    replicas, so it must be a multiple of their number.
     """
+    workers = cluster_workers()
+    if workers > 1:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        print(f"training on {workers} workers, {strategy.num_replicas_in_sync} replicas "
+              "(MultiWorkerMirroredStrategy); --batch-size is the global batch")
+        return strategy
     devices = training_devices()
     if len(devices) < 2:
         return tf.distribute.get_strategy()
     print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global batch")
     return tf.distribute.MirroredStrategy(devices)
+
+
+def shard_by_batch(dataset):
+    """`dataset` with each global batch split over the workers of a multi-worker run.
+
+    tf.data's default (AUTO) would give each worker its own files, so that the batches, and
+    the training, would depend on the worker count; split batch by batch, every worker runs
+    the same seeded pipeline and the run trains as one process would on the global batch.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def check_batch_size(options, strategy):
+    """Raise ConfigError for a --batch-size the replicas cannot split evenly."""
+    replicas = strategy.num_replicas_in_sync
+    if options.batch_size % replicas:
+        raise ConfigError(f"--batch-size {options.batch_size} is the global batch: it must be a "
+                          f"multiple of the {replicas} replicas")
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's files: always, except on the workers of a
+    multi-worker run other than the chief (task "chief", or worker 0 without one)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or resolver.task_type is None:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+@contextlib.contextmanager
+def writable_folder(path, chief):
+    """Yield where this worker writes what would go to `path`: `path` itself on the chief,
+    a temporary folder, deleted afterwards, on the other workers.
+
+    The other workers still write (checkpoints, saved models) so that they take part in the
+    collective operations saving may involve, as Keras' multi-worker guide prescribes; their
+    files are thrown away.
+    """
+    if chief:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="kgan_worker_") as folder:
+        yield os.path.join(folder, os.path.basename(os.path.normpath(path)) or "run")
+
+
+def resume(folder, run, model):
+    """Load the run's newest checkpoint into `model`; returns the epochs already done.
+
+    Args:
+        folder: the `RunFolder` this worker writes.
+        run: the run's `RunFolder` (`--out`); when it is not `folder` (a worker other than
+            the chief), its checkpoint is read without writing anything there.
+    """
+    if folder.path == run.path:
+        return folder.resume(model)
+    checkpoint = latest_checkpoint(run.checkpoints)
+    if checkpoint is None:
+        return 0
+    epochs_done, path = checkpoint
+    model.load_weights(path)
+    return epochs_done
 
 
 def run_cli(main, argv):

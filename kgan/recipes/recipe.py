@@ -21,7 +21,7 @@ from kgan import losses
 from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
 from kgan.errors import ConfigError
-from kgan.models.training import mixed_precision_policy
+from kgan.models.training import PRECISIONS, default_precision, precision_policy, resolve_precision
 from kgan.networks import RECEPTIVE_FIELDS
 from kgan.networks.layers import NORMS
 from kgan.recipes import common
@@ -96,10 +96,11 @@ class Recipe:
         self._add_output_arguments(parser)
         self._add_evaluation_arguments(parser)
         performance = parser.add_argument_group("performance")
-        performance.add_argument("--mixed-precision", action="store_true",
-                                 help="compute in float16 with float32 weights and loss "
-                                 "scaling (Keras' mixed_float16): faster on recent GPUs, "
-                                 "slower on CPUs")
+        performance.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS,
+                                 help="Keras dtype policy: float32 weights, computing in "
+                                 "float32, bfloat16 or float16 (with loss scaling); default "
+                                 f"auto: {default_precision()} on this machine (bfloat16 where "
+                                 "the CPU or GPU computes it natively)")
         performance.add_argument("--jit-compile", action="store_true",
                                  help="compile the train step with XLA")
         parser.add_argument("--config", metavar="FILE.toml",
@@ -162,6 +163,7 @@ class Recipe:
         if options.decay_epochs > options.epochs:
             raise ConfigError(f"--decay-epochs must lie in [0, --epochs={options.epochs}], "
                               f"got {options.decay_epochs}")
+        options.precision = resolve_precision(options.precision)
         self.check(options)
         if options.export is not None:
             common.check_export(options, export_names(options.export, self.generators))
@@ -190,20 +192,35 @@ class Recipe:
     def main(self, argv=None):
         """Train from command-line options; returns the exit status."""
         options = self.parse_args(argv)
-        with mixed_precision_policy(options.mixed_precision):
+        print(f"precision: {options.precision}")
+        with precision_policy(options.precision):
             return self.train(options)
 
     def train(self, options):
-        """Run the training these options describe into the run folder `options.out`."""
+        """Run the training these options describe into the run folder `options.out`.
+
+        In a multi-worker run (`TF_CONFIG`) every worker trains; only the chief writes the
+        run folder and the exports, the others write into temporary folders.
+        """
+        # First: a multi-worker strategy must configure TensorFlow before any operation runs.
+        strategy = common.distribution_strategy()
+        common.check_batch_size(options, strategy)
+        chief = common.is_chief(strategy)
+        with common.writable_folder(options.out, chief) as out, \
+                common.writable_folder(options.export_base, chief) as export_base:
+            return self._train(options, strategy, RunFolder(out), export_base)
+
+    def _train(self, options, strategy, folder, export_base):
         keras.utils.set_random_seed(options.seed)
         train, val, steps = self.data.load(options)
+        train, val = common.shard_by_batch(train), common.shard_by_batch(val)
         steps = options.steps_per_epoch or steps
-        folder = RunFolder(options.out)
         defaults = {action.dest: action.default for action in self.build_parser()._actions}
         folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
-        with common.distribution_strategy().scope():
+        with strategy.scope():
             model = self.build_model(options, steps)
-        initial_epoch = folder.resume(model)
+        # Every worker resumes from the chief's newest checkpoint.
+        initial_epoch = common.resume(folder, RunFolder(options.out), model)
 
         first, second = next(iter(val.unbatch().batch(options.samples)))
         generators = [getattr(model, name) for name in self.generators]
@@ -221,10 +238,10 @@ class Recipe:
         )
         paths = folder.save_generators(model, self.generators)
         saved = ", ".join(os.path.basename(path) for path in paths)
-        print(f"wrote {options.out}: {saved}, history.csv, samples/, checkpoints/")
+        print(f"wrote {folder.path}: {saved}, history.csv, samples/, checkpoints/")
         if options.export is not None:
             names = export_names(options.export, self.generators)
-            common.export_generators(options.export_base, list(zip(names, generators, paths)))
+            common.export_generators(export_base, list(zip(names, generators, paths)))
         return 0
 
     def run_cli(self):

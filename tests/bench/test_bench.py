@@ -13,6 +13,7 @@ from PIL import Image
 
 from kgan.bench.__main__ import main
 from kgan.metrics import inception
+from kgan.models.training import default_precision
 from kgan.recipes import cyclegan
 
 TINY = ["--image-size", "32", "--steps", "2", "--warmup", "1"]
@@ -42,11 +43,12 @@ def _one_error_line(capsys):
 
 def test_train_pix2pix_prints_rates_and_appends_to_output(capsys, tmp_path):
     output = tmp_path / "results" / "bench.jsonl"
-    argv = ["train", "pix2pix", "--base-filters", "8", *TINY, "--output", str(output)]
+    argv = ["train", "pix2pix", "--base-filters", "8", "--precision", "float32", *TINY,
+            "--output", str(output)]
     result = _result(capsys, argv)
     assert result["bench"] == "train" and result["model"] == "pix2pix"
     assert (result["image_size"], result["batch_size"], result["steps"]) == (32, 1, 2)
-    assert result["mixed_precision"] is False and result["jit_compile"] is False
+    assert result["precision"] == "float32" and result["jit_compile"] is False
     assert result["tensorflow"] and result["device"]
     _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb",
                      "host_peak_rss_mb", "trainable_parameters")
@@ -73,17 +75,45 @@ def test_train_cyclegan_on_bluemarble_batch_builds_the_recipes_model(capsys, tmp
     assert result["trainable_parameters"] == sum(math.prod(v.shape) for v in model.trainable_weights)
 
 
-def test_train_mixed_precision_sets_the_policy_only_for_the_run(capsys):
-    argv = ["train", "pix2pix", "--base-filters", "8", "--mixed-precision", *TINY]
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_train_precision_sets_the_policy_only_for_the_run(capsys, precision):
+    argv = ["train", "pix2pix", "--base-filters", "8", "--precision", precision, *TINY]
     result = _result(capsys, argv)
-    assert result["mixed_precision"] is True
+    assert result["precision"] == precision
     _assert_positive(result, "steps_per_s", "images_per_s", "ms_per_step", "peak_memory_mb")
+    assert all(math.isfinite(v) for v in result["final_losses"].values())
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
-def test_train_cyclegan_mixed_precision(capsys):
-    argv = ["train", "cyclegan", "--base-filters", "4", "--mixed-precision", *TINY]
-    assert _result(capsys, argv)["mixed_precision"] is True
+def test_train_default_precision_is_the_machines(capsys):
+    result = _result(capsys, ["train", "cyclegan", "--base-filters", "4", *TINY])
+    assert result["precision"] == default_precision()
+
+
+@pytest.mark.parametrize("model", ["pix2pix", "cyclegan"])
+def test_compare_times_float32_against_the_fastest_in_one_process(capsys, model):
+    argv = ["compare", model, "--base-filters", "4", "--precisions", "float32", "mixed_bfloat16",
+            "--rounds", "1", *TINY]
+    result = _result(capsys, argv)
+    baseline, candidates = result["baseline"], result["candidates"]
+    # Today's float32 step: separate discriminator calls; the candidates fuse them (the
+    # recipes' discriminators: batch norm for pix2pix cannot fuse, instance norm can).
+    assert (baseline["precision"], baseline["fused_discriminator_calls"]) == ("float32", False)
+    assert [c["precision"] for c in candidates] == ["float32", "mixed_bfloat16"]
+    assert all(c["fused_discriminator_calls"] == (model == "cyclegan") for c in candidates)
+    assert result["fastest"] == max(candidates, key=lambda c: c["images_per_s"])
+    assert result["speedup"] == pytest.approx(
+        result["fastest"]["images_per_s"] / baseline["images_per_s"], rel=1e-3)
+    _assert_positive(baseline, "images_per_s", "ms_per_step")
+
+
+def test_compare_inception(capsys):
+    argv = ["compare", "inception", "--image-size", "32", "--batch-size", "2", "--steps", "1",
+            "--warmup", "1", "--rounds", "1", "--precisions", "mixed_bfloat16"]
+    result = _result(capsys, argv)
+    assert result["baseline"]["precision"] == "float32"
+    assert result["fastest"]["precision"] == "mixed_bfloat16"
+    _assert_positive(result, "speedup")
 
 
 @pytest.mark.slow
@@ -136,6 +166,8 @@ def test_export_reports_time_size_and_serving_speed(capsys):
     ["train", "pix2pix", "--steps", "0"],
     ["train", "pix2pix", "--batch-size", "two"],
     ["data", "--jit-compile"],
+    ["train", "pix2pix", "--precision", "float64"],
+    ["compare", "pix2pix", "--precisions", "bfloat16"],
     ["export", "--no-such-option"],
 ])
 def test_bad_arguments_exit_2(argv, capsys):

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import kgan
 from kgan import losses
-from kgan.models.training import apply_gradients, build_optimizer, mixed_precision_policy
+from kgan.models.training import apply_gradients, build_optimizer, precision_policy
 
 
 @keras.saving.register_keras_serializable(package="kgan_tests")
@@ -118,8 +118,11 @@ def test_optimizer_helpers_take_variable_lists():
     assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before, variables))
 
 
-def test_build_optimizer_scales_losses_under_mixed_precision():
-    with mixed_precision_policy(True):
+@pytest.mark.parametrize("precision, scaled", [("mixed_float16", True),
+                                               ("mixed_bfloat16", False), ("float32", False)])
+def test_build_optimizer_scales_losses_only_under_float16(precision, scaled):
+    with precision_policy(precision):
         optimizer = build_optimizer(None, dense("g").trainable_variables)
-    assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert keras.mixed_precision.global_policy().name == precision
+    assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer) == scaled
     assert keras.mixed_precision.global_policy().name == "float32"

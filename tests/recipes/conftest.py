@@ -16,7 +16,7 @@ def _tiny_args(recipe, **options):
     """Command-line arguments of a tiny run of `recipe` ("pix2pix", "cyclegan" or "cut").
 
     `options` (underscores for dashes) replace or add to the tiny ones: `epochs=2`,
-    `out=path`, `mixed_precision=True` for a flag, `steps_per_epoch=None` to leave one out.
+    `out=path`, `jit_compile=True` for a flag, `steps_per_epoch=None` to leave one out.
     """
     values = {**TINY, **TINY_MODEL[recipe],
               **{key.replace("_", "-"): value for key, value in options.items()}}
