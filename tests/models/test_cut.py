@@ -1,8 +1,6 @@
 """CUT and FastCUT: shapes, both modes' losses and logs, config and .keras round trips, mixed
 precision, XLA, and a learning test."""
 
-import math
-
 import keras
 import numpy as np
 import pytest
@@ -208,4 +206,3 @@ def test_learns_a_hidden_colour_mapping_from_unpaired_tiles():
     assert error < 0.5 * identity_error, (error, identity_error)
     correlation = [np.corrcoef(fake_b[..., c].ravel(), truth[..., c].ravel())[0, 1] for c in range(3)]
     assert min(correlation) > 0.8, correlation
-    assert math.isfinite(error)
