@@ -95,6 +95,12 @@ class CUTRecipe(Recipe):
         if not options.nce_temperature > 0:
             raise ConfigError(f"--nce-temperature must be > 0, got {options.nce_temperature}")
 
+    def loss_arguments(self, options):
+        return {"nce_weight": options.nce_weight,
+                "nce_identity": CUT.MODES[options.mode]["nce_identity"],
+                "temperature": options.nce_temperature,
+                "num_patches": options.num_patches}
+
     def create_model(self, options):
         generator = resnet_generator(options.image_size, n_blocks=RESNET_BLOCKS[options.generator],
                                      base_filters=options.base_filters, norm=options.norm)
@@ -103,12 +109,6 @@ class CUTRecipe(Recipe):
         nce_layers = [name.strip() for name in options.nce_layers.split(",") if name.strip()]
         return CUT(generator, discriminator, nce_layers=nce_layers,
                    augment_on_device=options.augment_on_device, seed=options.seed)
-
-    def loss_arguments(self, options):
-        return {"nce_weight": options.nce_weight,
-                "nce_identity": CUT.MODES[options.mode]["nce_identity"],
-                "temperature": options.nce_temperature,
-                "num_patches": options.num_patches}
 
 
 RECIPE = CUTRecipe()
