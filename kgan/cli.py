@@ -1,6 +1,7 @@
 """What kgan's command lines share: one-line errors with exit codes, and argparse types."""
 
 import argparse
+import math
 import os
 import sys
 
@@ -23,6 +24,17 @@ def run_reporting_errors(function, *args):
     except KganError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        # A full disk, a read-only folder, a file where a folder should be: the environment,
+        # not a bug, so one line too (the strerror and the file name say what to fix).
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        return 1
+
+
+def os_error_line(error):
+    """One line for an OSError: "No space left on device: PATH"."""
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{reason}: {error.filename}" if error.filename else reason
 
 
 def _number(text, kind, minimum, maximum=None):
@@ -31,6 +43,8 @@ def _number(text, kind, minimum, maximum=None):
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
         raise argparse.ArgumentTypeError(f"expected a number {bound}, got {value}")

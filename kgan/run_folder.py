@@ -1,33 +1,50 @@
 """The run folder of a training run (`--out`): layout, config, checkpoints, history, resume.
 
-    config.toml         the resolved options (feed it back with --config)
-    checkpoints/        the newest epoch's weights (networks and optimizers) and state.json
+    config.toml         the options that shape the run (feed it back with --config)
+    checkpoints/        step_NNNNNNNNN/ folders, the newest `--keep-checkpoints` (3): each holds
+                        model.weights.h5 (networks, optimizers, image pools) and state.json
+                        (the step, steps per epoch, the random-seed states); state.json
+                        beside them names the newest
     history.csv         one row of losses and metrics per epoch
     samples/            epoch_NNN.png sample grids
     logs/               TensorBoard: step and epoch scalars, sample grids, HParams
+    exports.json        the SavedModel versions `--export` wrote, so a rerun does not repeat them
     generator.keras     the final generator(s): generator.keras, or generator_ab.keras and
                         generator_ba.keras for CycleGAN (see `GENERATORS`)
 
 Every file is written through `kgan.atomic`, so a killed run leaves complete files (and at
-most `.tmp-*` leftovers, removed by the next `prepare`); rerunning with the same folder
-resumes after the newest checkpoint.
+most `.tmp-*` leftovers, removed by the next `prepare`). A checkpoint holds everything that
+decides the next step, the data position being its step (the training pipelines are seeded
+and start at any batch), so rerunning the same command continues where the newest
+checkpoint stopped, and ends with the weights of a run that was never interrupted.
 """
 
 import csv
 import json
 import os
+import shutil
+import sys
 import tomllib
+import typing
+import warnings
+
+import h5py
+import numpy as np
 
 from kgan.atomic import atomic_path, remove_temporaries, write_text
-from kgan.errors import ConfigError
+from kgan.errors import ConfigError, KganError
 
 CONFIG = "config.toml"
 CHECKPOINTS = "checkpoints"
 STATE = "state.json"
+WEIGHTS = "model.weights.h5"
 HISTORY = "history.csv"
 SAMPLES = "samples"
 LOGS = "logs"  # TensorBoard event files
+EXPORTS = "exports.json"
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
+CHECKPOINT_PREFIX = "step_"
+KEEP_CHECKPOINTS = 3
 # The final generators a run folder can hold (model attribute -> the suffix `--export NAME`
 # adds to NAME, and what the network does), in the order they are exported.
 GENERATORS = {
@@ -37,15 +54,31 @@ GENERATORS = {
 }
 
 
+class NonFiniteError(KganError):
+    """Training diverged: a loss or a weight is NaN or infinite."""
+
+
+class Checkpoint(typing.NamedTuple):
+    """A complete checkpoint: `step` optimizer steps done (None: an epoch-end checkpoint of
+    an older kgan, `epoch` epochs done), its weights file and its random-seed states."""
+
+    step: typing.Optional[int]
+    epoch: int
+    weights: str
+    steps_per_epoch: typing.Optional[int] = None
+    seeds: tuple = ()
+
+
 class RunFolder:
     """The files of one run, below `path`.
 
     Args:
-        path: the run folder (created by `prepare`).
+        path: the run folder (created by `record`).
     """
 
     def __init__(self, path):
         self.path = path
+        self.created = False
 
     def join(self, *names):
         return os.path.join(self.path, *names)
@@ -67,52 +100,99 @@ class RunFolder:
         return self.join(LOGS)
 
     def prepare(self, options, defaults, resumable):
-        """Create the folder, refuse to resume a run made with other options, write config.toml.
+        """Refuse to resume a run made with other options; clean up killed writes.
+
+        Writes nothing but removes `.tmp-*` leftovers: `record` writes config.toml once the
+        run is known to start, so a refused rerun leaves the folder as it was.
 
         Args:
             options: the parsed options (an argparse namespace).
-            defaults: option -> default value; an option missing from an older config.toml
-                (one added since) counts as having had its default.
+            defaults: option -> default value; an option missing from config.toml (left
+                unset, or added to kgan since) counts as having had its default.
             resumable: the options that may differ from the run being resumed.
 
         Raises:
-            ConfigError: the folder holds a checkpoint of a run made with other options.
+            ConfigError: `path` is a file, or the folder holds a checkpoint of a run made
+                with other options.
         """
-        os.makedirs(self.path, exist_ok=True)
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise ConfigError(f"--out {self.path} is a file, not a folder: pass a folder")
+        self.created = not os.path.exists(self.path)
         for folder in (self.path, self.checkpoints, self.samples):
             remove_temporaries(folder)
         config_path = self.join(CONFIG)
-        if latest_checkpoint(self.checkpoints) and os.path.exists(config_path):
-            saved = load_config(config_path)
-            for key, value in sorted(vars(options).items()):
-                if key in resumable or key == "config":
-                    continue
-                before = saved.get(key.replace("_", "-"), defaults.get(key))
-                if before != value:
-                    flag = "--" + key.replace("_", "-")
-                    raise ConfigError(
-                        f"{self.path} holds a run made with {flag} {_shown(before)}, not "
-                        f"{_shown(value)}: rerun with the same options to resume, or pass a "
-                        "new --out")
-        write_config(options, config_path)
+        if not (self.has_checkpoint() and os.path.exists(config_path)):
+            return
+        saved = load_config(config_path)
+        for key, value in sorted(vars(options).items()):
+            if key in resumable or key == "config":
+                continue
+            before = saved.get(key.replace("_", "-"), defaults.get(key))
+            if before != value:
+                flag = "--" + key.replace("_", "-")
+                raise ConfigError(
+                    f"{self.path} holds a run made with {flag} {_shown(before)}, not "
+                    f"{_shown(value)}: rerun with the same options to resume, or pass a new --out")
 
-    def resume(self, model):
-        """Load the newest checkpoint into `model` and drop history rows written after it.
+    def record(self, options):
+        """Create the folder and write config.toml (every option, unset ones as comments)."""
+        os.makedirs(self.path, exist_ok=True)
+        write_config(options, self.join(CONFIG))
+
+    def discard(self):
+        """Remove the folder if this run created it and wrote no checkpoint (a failed start)."""
+        if self.created and not self.has_checkpoint():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def has_checkpoint(self):
+        return bool(_candidates(self.checkpoints))
+
+    def latest_checkpoint(self):
+        """The newest readable `Checkpoint` (None for a new run); an unreadable one is skipped
+        with a warning for the one before it."""
+        return latest_checkpoint(self.checkpoints)
+
+    def resume(self, model, checkpoint, steps_per_epoch, write=True):
+        """Load `checkpoint` into `model` and drop history rows written after it.
+
+        Args:
+            model: the compiled, built model.
+            checkpoint: from `latest_checkpoint`, or None for a new run.
+            steps_per_epoch: this run's; a checkpoint made with others is refused.
+            write: truncate history.csv (False on a worker that only reads the folder).
 
         Returns:
-            int: the epochs already done (0 for a new run).
+            int: the optimizer steps already done (0 for a new run).
+
+        Raises:
+            ConfigError: the checkpoint does not fit the model (its optimizer state would be
+                dropped) or the data gives another number of steps per epoch.
         """
-        checkpoint = latest_checkpoint(self.checkpoints)
-        if not checkpoint:
+        if checkpoint is None:
+            if write:
+                truncate_history(self.history, 0)
             return 0
-        epochs_done, path = checkpoint
-        model.load_weights(path)
-        truncate_history(self.history, epochs_done)
-        print(f"resuming {self.path} after epoch {epochs_done}")
-        return epochs_done
+        if checkpoint.steps_per_epoch not in (None, steps_per_epoch):
+            raise ConfigError(
+                f"{self.path} was trained with {checkpoint.steps_per_epoch} steps per epoch, "
+                f"its data now gives {steps_per_epoch}: the training data changed; restore it, "
+                f"pass --steps-per-epoch {checkpoint.steps_per_epoch}, or a new --out")
+        load_checkpoint(model, checkpoint)
+        step = checkpoint.epoch * steps_per_epoch if checkpoint.step is None else checkpoint.step
+        if write:
+            truncate_history(self.history, step // steps_per_epoch)
+        print(f"resuming {self.path} at step {step} (epoch {step // steps_per_epoch + 1}, "
+              f"batch {step % steps_per_epoch})")
+        return step
 
     def save_generators(self, model, names):
-        """Save `model.<name>` as `<name>.keras` for each name; returns the paths."""
+        """Save `model.<name>` as `<name>.keras` for each name; returns the paths.
+
+        Raises:
+            NonFiniteError: a generator has a NaN or infinite weight (nothing is written).
+        """
+        for name in names:
+            check_finite(getattr(model, name), f"the final {name}")
         paths = []
         for name in names:
             path = self.join(f"{name}.keras")
@@ -126,9 +206,33 @@ class RunFolder:
         return [(suffix, self.join(f"{name}.keras")) for name, (suffix, _) in GENERATORS.items()
                 if os.path.isfile(self.join(f"{name}.keras"))]
 
+    def previous_export(self, name, base_dir, step):
+        """The version folder `--export` wrote for `name` under `base_dir` after `step`
+        steps, if it is still there; None otherwise."""
+        entry = _read_json(self.join(EXPORTS)).get(name, {})
+        path = entry.get("path")
+        same = entry.get("base") == os.path.abspath(base_dir) and entry.get("step") == step
+        return path if same and path and os.path.isdir(path) else None
+
+    def record_export(self, name, base_dir, step, path):
+        """Remember that `name` was exported to `path` after `step` steps."""
+        exports = _read_json(self.join(EXPORTS))
+        exports[name] = {"base": os.path.abspath(base_dir), "step": step,
+                         "path": os.path.abspath(path)}
+        write_text(self.join(EXPORTS), json.dumps(exports, indent=1, sort_keys=True))
+
 
 def _shown(value):
     return "unset" if value is None else value
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def export_names(name, generators):
@@ -136,27 +240,121 @@ def export_names(name, generators):
     return [name + GENERATORS[generator][0] for generator in generators]
 
 
-def save_checkpoint(model, directory, epochs_done):
-    """Save `model`'s weights as `epoch_NNN.weights.h5`, point state.json at it, and delete
-    the checkpoint before it; state.json only ever names a complete file."""
-    name = f"epoch_{epochs_done:03d}.weights.h5"
-    previous = latest_checkpoint(directory)
-    with atomic_path(os.path.join(directory, name)) as tmp:
-        model.save_weights(tmp)
-    write_text(os.path.join(directory, STATE), json.dumps({"epoch": epochs_done, "weights": name}))
-    if previous and os.path.basename(previous[1]) != name:
-        os.remove(previous[1])
+def check_finite(model, what):
+    """Raise NonFiniteError naming the first NaN or infinite weight of `model`."""
+    for variable in model.trainable_variables:
+        if not np.all(np.isfinite(np.asarray(variable))):
+            raise NonFiniteError(f"{what} has non-finite weights ({variable.path}): training "
+                                 "diverged; nothing was saved")
+
+
+def seed_states(model):
+    """The state variables of the model's `keras.random.SeedGenerator`s (dropout, the
+    model's own): `model.variables` holds them, `model.weights` (what is saved) does not."""
+    saved = {id(variable) for variable in model.weights}
+    return [variable for variable in model.variables if id(variable) not in saved]
+
+
+def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOINTS):
+    """Save the model's state after `step` optimizer steps as `step_NNNNNNNNN/`.
+
+    The folder (weights of networks, optimizers and image pools; state.json with the step
+    and the seed states) appears complete or not at all; then `directory/state.json` names
+    it and all but the newest `keep` checkpoints are deleted.
+
+    Raises:
+        NonFiniteError: a weight is NaN or infinite; the older checkpoints are kept.
+    """
+    check_finite(model, f"the model at step {step}")
+    name = f"{CHECKPOINT_PREFIX}{step:09d}"
+    final = os.path.join(directory, name)
+    if not os.path.isdir(final):
+        state = {"step": step, "epoch": step // steps_per_epoch,
+                 "steps_per_epoch": steps_per_epoch,
+                 "seeds": [np.asarray(v).tolist() for v in seed_states(model)]}
+        with atomic_path(final) as tmp:
+            os.mkdir(tmp)
+            model.save_weights(os.path.join(tmp, WEIGHTS))
+            write_text(os.path.join(tmp, STATE), json.dumps(state))
+    write_text(os.path.join(directory, STATE),
+               json.dumps({"step": step, "epoch": step // steps_per_epoch, "checkpoint": name}))
+    for old in _candidates(directory)[max(keep, 1):]:
+        path = os.path.dirname(old[1]) if old[0] is not None else old[1]
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+
+def _candidates(directory):
+    """`(step or None, weights path, state path or None)` of the checkpoints in `directory`,
+    newest first; an epoch-end file of an older kgan (named by state.json) comes last."""
+    if not os.path.isdir(directory):
+        return []
+    found = []
+    for entry in os.listdir(directory):
+        if entry.startswith(CHECKPOINT_PREFIX) and entry[len(CHECKPOINT_PREFIX):].isdigit():
+            folder = os.path.join(directory, entry)
+            found.append((int(entry[len(CHECKPOINT_PREFIX):]), os.path.join(folder, WEIGHTS),
+                          os.path.join(folder, STATE)))
+    found.sort(reverse=True)
+    legacy = _read_json(os.path.join(directory, STATE))
+    if "weights" in legacy and os.path.isfile(os.path.join(directory, str(legacy["weights"]))):
+        found.append((None, os.path.join(directory, str(legacy["weights"])), None))
+    return found
+
+
+def _read_checkpoint(step, weights, state_path, legacy_epoch):
+    """The `Checkpoint` of one candidate; raises (OSError, ValueError, KeyError...) if broken."""
+    with h5py.File(weights, "r") as f:
+        # Reads every array: a truncated or corrupt file fails here, not half-way through
+        # loading it into the model.
+        f.visititems(lambda _, obj: obj[()] if isinstance(obj, h5py.Dataset) else None)
+    if state_path is None:
+        return Checkpoint(None, int(legacy_epoch), weights)
+    with open(state_path) as f:
+        state = json.load(f)
+    if int(state["step"]) != step:
+        raise ValueError(f"state.json names step {state['step']}")
+    return Checkpoint(step, int(state["epoch"]), weights, int(state["steps_per_epoch"]),
+                      tuple(np.asarray(seed) for seed in state["seeds"]))
 
 
 def latest_checkpoint(directory):
-    """`(epochs_done, weights_path)` of the newest complete checkpoint in `directory`, or None."""
-    state_path = os.path.join(directory, STATE)
-    if not os.path.exists(state_path):
-        return None
-    with open(state_path) as f:
-        state = json.load(f)
-    path = os.path.join(directory, state["weights"])
-    return (int(state["epoch"]), path) if os.path.exists(path) else None
+    """The newest readable `Checkpoint` in `directory`, or None.
+
+    A checkpoint that cannot be read (a corrupt or truncated file, a damaged state.json) is
+    skipped with a warning on stderr, and the one before it is used.
+    """
+    legacy_epoch = _read_json(os.path.join(directory, STATE)).get("epoch", 0)
+    for step, weights, state in _candidates(directory):
+        try:
+            return _read_checkpoint(step, weights, state, legacy_epoch)
+        except Exception as error:  # noqa: BLE001 - h5py, json and OS errors alike
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"warning: skipping the unreadable checkpoint {os.path.dirname(weights) if state else weights} "
+                  f"({reason}); using the one before it", file=sys.stderr)
+    return None
+
+
+def load_checkpoint(model, checkpoint):
+    """Load a `Checkpoint` into `model`, seeds included; ConfigError if it does not fit."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(checkpoint.weights)
+        except ValueError as error:
+            caught.append(warnings.WarningMessage(str(error), UserWarning, "", 0))
+    dropped = [str(w.message) for w in caught
+               if "Skipping variable loading" in str(w.message)
+               or "could not be loaded" in str(w.message)]
+    if dropped:
+        raise ConfigError(
+            f"the checkpoint {checkpoint.weights} does not fit this model: its optimizer state "
+            "would be dropped (a --precision change to or from mixed_float16, or "
+            "--mixed-precision, wraps the optimizers for loss scaling); resume with the "
+            "precision the run was trained with, or pass a new --out")
+    states = seed_states(model)
+    if len(checkpoint.seeds) == len(states):
+        for variable, value in zip(states, checkpoint.seeds):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
 def read_history(path):
@@ -179,19 +377,30 @@ def truncate_history(path, epochs_done):
     """Drop the rows of epochs after the checkpoint (written before a crash) from history.csv."""
     rows = read_history(path)
     if rows:
-        kept = [dict(zip(rows[0], row)) for row in rows[1:] if int(row[0]) < epochs_done]
+        kept = [dict(zip(rows[0], row)) for row in rows[1:] if _epoch(row) < epochs_done]
         write_history(path, rows[0], kept)
+
+
+def _epoch(row):
+    try:
+        return int(row[0])
+    except ValueError:
+        return sys.maxsize  # a damaged row is dropped
 
 
 def load_config(path):
     """Read a flat TOML file into a dict, with one-line errors."""
+    if os.path.isdir(path):
+        raise ConfigError(f"config file {path} is a folder: pass a .toml file")
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
 
 
 def _toml_value(value):
@@ -203,10 +412,12 @@ def _toml_value(value):
 
 
 def write_config(options, path):
-    """Write the resolved options as flat TOML (None values and `config` are left out)."""
+    """Write the options as flat TOML; an unset (None) option is a comment saying so, so the
+    file records every option while staying a valid `--config` (`config` is left out)."""
     lines = [
-        f"{key.replace('_', '-')} = {_toml_value(value)}"
+        f"{key.replace('_', '-')} = {_toml_value(value)}" if value is not None
+        else f"# {key.replace('_', '-')}: unset"
         for key, value in sorted(vars(options).items())
-        if value is not None and key != "config"
+        if key != "config"
     ]
     write_text(path, "\n".join(lines) + "\n")

@@ -1,7 +1,7 @@
 """Keras callbacks: resumable checkpoints, the history file, sample grids, evaluation metrics
 and TensorBoard logs."""
 
-from kgan.callbacks.checkpoint import ResumableCheckpoint
+from kgan.callbacks.checkpoint import FiniteLossGuard, ResumableCheckpoint
 from kgan.callbacks.cycle_samples import CycleSamples
 from kgan.callbacks.history_csv import HistoryCSV
 from kgan.callbacks.metrics import ImageMetricsCallback
@@ -10,6 +10,6 @@ from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.run_folder import latest_checkpoint
 
 __all__ = [
-    "CycleSamples", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint", "SampleGrid",
-    "TensorBoardLogger", "image_grid", "latest_checkpoint",
+    "CycleSamples", "FiniteLossGuard", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint",
+    "SampleGrid", "TensorBoardLogger", "image_grid", "latest_checkpoint",
 ]

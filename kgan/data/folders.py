@@ -47,9 +47,13 @@ def stem(path):
 
 
 def list_images(folder):
-    """Image files (JPEG or PNG by extension) directly in `folder`, in natural order."""
+    """Image files (JPEG or PNG by extension) directly in `folder`, in natural order.
+
+    Broken symbolic links (dangling, or loops) are listed too, so that `check_image`
+    reports them instead of their being left out unsaid.
+    """
     names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS)
-             and os.path.isfile(os.path.join(folder, n))]
+             and not os.path.isdir(os.path.join(folder, n))]
     return [os.path.join(folder, n) for n in sorted(names, key=_natural_key)]
 
 
@@ -98,8 +102,9 @@ def check_on_bad_image(on_bad_image):
 def check_image(path, side_by_side=False):
     """What is wrong with one image file, or None when it is usable.
 
-    Reads the header, then decodes every pixel (`Image.load()`), which catches
-    truncated files that a header check alone lets through.
+    Reads the header, then decodes every pixel with Pillow (`Image.load()`), which catches
+    truncated files that a header check alone lets through, and with TensorFlow, as the
+    training pipeline will.
 
     Args:
         path: the file.
@@ -108,6 +113,8 @@ def check_image(path, side_by_side=False):
     Returns:
         None, or a short description of the problem ("not an image", "truncated ...").
     """
+    if os.path.islink(path) and not os.path.exists(path):
+        return "is a broken symbolic link (its target is missing, or a loop)"
     try:
         with Image.open(path) as image:
             if image.format not in ("JPEG", "PNG"):
@@ -122,6 +129,13 @@ def check_image(path, side_by_side=False):
         return f"is not a readable image ({message})"
     if side_by_side and width != 2 * height:
         return f"is {width}x{height}, not an A|B pair (width must be twice the height)"
+    try:
+        # What tf.data will decode: Pillow ignores some damage (bad chunk checksums) that
+        # TensorFlow's decoders refuse, which would stop training mid-epoch.
+        decode_rgb(tf.io.read_file(path))
+    except tf.errors.OpError as error:
+        reason = error.message.split("}}")[-1].split("[Op:")[0].strip() or type(error).__name__
+        return f"is not a readable image (TensorFlow: {reason})"
     return None
 
 

@@ -78,6 +78,7 @@ def prepare_pairs(
     augment=True,
     seed=0,
     shuffle_buffer=1000,
+    start_batch=0,
 ):
     """Build the input pipeline for a paired task.
 
@@ -93,6 +94,9 @@ def prepare_pairs(
             accelerator instead. Evaluation data is never augmented.
         seed: seeds the shuffle and the jitter; the same seed gives the same batches.
         shuffle_buffer: shuffle buffer size (the whole set when it is smaller).
+        start_batch: with `training`, start at this batch of the seeded sequence (where a
+            resumed run stopped): the batches are those a pipeline started at 0 gives from
+            there on, jitter included.
 
     Returns:
         `tf.data.Dataset` of `(inputs, targets)`, float32 [N, image_size, image_size, 3]
@@ -107,11 +111,13 @@ def prepare_pairs(
     ds = source.map(_resize_pair, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if training:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        # Skipped before batching and jitter, so the skip costs little more than reading.
+        ds = ds.skip(start_batch * batch_size)
     ds = ds.batch(batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda x, y: (to_float(x), to_float(y)), num_parallel_calls=tf.data.AUTOTUNE)
     if training and augment:
         # One seed per batch, derived from its index: reproducible and different per batch.
-        ds = ds.enumerate().map(
+        ds = ds.enumerate(start=start_batch).map(
             lambda i, pair: paired_jitter(*pair, seed=tf.stack([tf.cast(seed, tf.int64), i])),
             num_parallel_calls=tf.data.AUTOTUNE,
         )

@@ -26,6 +26,7 @@ from etils import epath
 from tensorflow_datasets.core import utils as tfds_utils
 from tensorflow_datasets.core.download import checksums as tfds_checksums
 from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
+from tensorflow_datasets.core.download.extractor import ExtractError
 
 from kgan.data.folders import split_side_by_side
 from kgan.errors import KganError
@@ -175,6 +176,22 @@ def _remove_partial_downloads(builder):
                 shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
 
 
+def _remove_partial_preparation(builder):
+    """Delete what a failed extraction or preparation left: TFDS's `incomplete.*` data
+    folders of this builder and the half-extracted archive."""
+    version_parent = os.path.dirname(os.fspath(builder.data_dir))
+    extracted = os.path.join(os.fspath(builder.data_dir_root), "downloads", "extracted")
+    for folder, match in ((version_parent, "incomplete"), (extracted, builder.archive_name)):
+        if os.path.isdir(folder):
+            for entry in os.listdir(folder):
+                if match in entry:
+                    path = os.path.join(folder, entry)
+                    if os.path.isdir(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.remove(path)
+
+
 def is_prepared(builder):
     """Whether the builder's data set is already prepared in its data dir."""
     return tf.io.gfile.exists(os.path.join(os.fspath(builder.data_dir), "dataset_info.json"))
@@ -216,12 +233,22 @@ def prepare(builder, manual_dir=None):
             f"nothing was prepared: delete the file and rerun, or set {CHECKSUMS_ENV} to a "
             "checksums.tsv listing your copy"
         ) from None
+    except ExtractError as error:
+        _remove_partial_downloads(builder)
+        _remove_partial_preparation(builder)
+        reason = str(error).strip().splitlines()[-1].strip(" -")
+        raise KganError(
+            f"{builder.archive_name} is damaged ({reason}): nothing was prepared; delete "
+            f"{os.path.join(builder.manual_dir or '<tfds dir>/downloads/manual', builder.archive_name)} "
+            "and download it again, or unpack a good copy and pass its folder with --data-dir"
+        ) from None
     except tfds.download.DownloadError as error:
         _remove_partial_downloads(builder)
         raise KganError(offline_message(builder, str(error).splitlines()[0])) from None
     except OSError as error:
         # requests' ConnectionError is an OSError too; so are tar/zip read errors.
         _remove_partial_downloads(builder)
+        _remove_partial_preparation(builder)
         if "://" in str(error) or isinstance(error, ConnectionError):
             raise KganError(offline_message(builder, type(error).__name__)) from None
         raise KganError(f"cannot prepare {builder.name}/{builder.builder_config.name}: {error}") from None

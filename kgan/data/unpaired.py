@@ -90,7 +90,7 @@ def steps_per_epoch(source_a, source_b, batch_size):
 
 
 def prepare_unpaired(source_a, source_b, image_size, batch_size, training=False, augment=True,
-                     seed=0, shuffle_buffer=1000):
+                     seed=0, shuffle_buffer=1000, start_batch=0):
     """Build the input pipeline of an unpaired task.
 
     Args:
@@ -106,6 +106,8 @@ def prepare_unpaired(source_a, source_b, image_size, batch_size, training=False,
             augments on the accelerator instead. Evaluation data is never augmented.
         seed: seeds the shuffles and the jitter; the same seed gives the same batches.
         shuffle_buffer: shuffle buffer size per domain (the whole domain when smaller).
+        start_batch: with `training`, start at this batch of the seeded sequence (where a
+            resumed run stopped), jitter included.
 
     Returns:
         `tf.data.Dataset` of `(real_a, real_b)`, float32 [N, image_size, image_size, 3]
@@ -121,6 +123,9 @@ def prepare_unpaired(source_a, source_b, image_size, batch_size, training=False,
         return ds
 
     ds = tf.data.Dataset.zip(cached(source_a, 0), cached(source_b, 1))
+    if training:
+        # Skipped before batching and jitter, so the skip costs little more than reading.
+        ds = ds.skip(start_batch * batch_size)
     ds = ds.batch(batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda a, b: (to_float(a), to_float(b)), num_parallel_calls=tf.data.AUTOTUNE)
     if training and augment:
@@ -130,5 +135,5 @@ def prepare_unpaired(source_a, source_b, image_size, batch_size, training=False,
             return random_jitter(batch[0], seed_a), random_jitter(batch[1], seed_b)
 
         # One seed per batch, from its index: reproducible and different per batch.
-        ds = ds.enumerate().map(jitter, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.enumerate(start=start_batch).map(jitter, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -20,6 +20,7 @@ import kgan.networks  # noqa: F401
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.errors import KganError
 from kgan.export.savedmodel import export_generator, validate_name
+from kgan.export.signatures import DEFAULT_MAX_PIXELS
 from kgan.run_folder import GENERATORS, RunFolder
 
 
@@ -45,6 +46,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--stride", type=positive_int,
         help="H and W must be multiples of this (default: counted from the strided layers)",
+    )
+    parser.add_argument(
+        "--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+        help="the largest image (height x width) the export translates, checked from the "
+        f"file header before decoding (default {DEFAULT_MAX_PIXELS}, 4096x4096)",
     )
     parser.add_argument(
         "--image-size", type=positive_int,
@@ -92,6 +98,7 @@ def _export(options):
             version=options.version,
             stride=options.stride,
             image_size=options.image_size,
+            max_pixels=options.max_pixels,
         )
         print(path)
     return 0

@@ -9,11 +9,13 @@ never replaced.
 import os
 import re
 
+import numpy as np
 import tensorflow as tf
 
-from kgan.atomic import atomic_path
+from kgan.atomic import atomic_path, remove_temporaries
 from kgan.errors import KganError
 from kgan.export.signatures import (
+    DEFAULT_MAX_PIXELS,
     check_generator,
     generator_stride,
     serving_module,
@@ -44,6 +46,20 @@ def list_versions(model_dir):
     )
 
 
+def next_version(model_dir):
+    """The version after every whole-number entry of `model_dir`, folders or not: a stray
+    file named `1` is not a version, but not one to write over either."""
+    if not os.path.isdir(model_dir):
+        return 1
+    return max([int(entry) for entry in os.listdir(model_dir) if entry.isdigit()] or [0]) + 1
+
+
+def max_pixels_of(loaded):
+    """The `max_pixels` bound a loaded export records (the default for older exports)."""
+    recorded = getattr(loaded, "max_pixels", None)
+    return DEFAULT_MAX_PIXELS if recorded is None else int(recorded.numpy())
+
+
 def resolve_export(path):
     """Find the SavedModel at `path`: a version folder, or a model folder (latest version).
 
@@ -67,7 +83,8 @@ def resolve_export(path):
 
 
 def export_generator(
-    model, base_dir="savedmodels", name=None, version=None, stride=None, image_size=None
+    model, base_dir="savedmodels", name=None, version=None, stride=None, image_size=None,
+    max_pixels=None,
 ):
     """Export a generator with its serving signatures to `base_dir/name/version/`.
 
@@ -86,27 +103,45 @@ def export_generator(
             strided layers (`generator_stride`).
         image_size: square size to which `translate_image` resizes images; None resizes each
             side to its nearest multiple of `stride`.
+        max_pixels: the largest image (height x width) the signatures accept (default
+            4096 x 4096); recorded in the export as the variable `max_pixels`, which
+            `kgan.translate` checks before sending an image.
 
     Returns:
         str: the version folder written.
 
     Raises:
-        KganError: bad name or version, the version exists already, or the model is not an
-            image-to-image generator of the given stride.
+        KganError: bad name or version, the version exists already, `base_dir` is a file,
+            the model has non-finite weights or is not an image-to-image generator of the
+            given stride (or `image_size` is not a multiple of it).
     """
     validate_name(name)
+    for parent in (base_dir, os.path.join(base_dir, name)):
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            raise KganError(f"{parent} is a file, not a folder: pick another --export-base")
     model_dir = os.path.join(base_dir, name)
+    remove_temporaries(model_dir)  # versions a killed export left half-written
     if version is None:
-        version = (list_versions(model_dir) or [0])[-1] + 1
+        version = next_version(model_dir)
     elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise KganError(f"invalid version {version!r}: use a whole number >= 1")
     final_dir = os.path.join(model_dir, str(version))
     if os.path.exists(final_dir):
         raise KganError(f"{final_dir} exists already: pick another --version or leave it out")
 
+    for variable in model.variables:
+        if not np.all(np.isfinite(np.asarray(variable))):
+            raise KganError(f"the model has non-finite weights ({variable.path}): it diverged "
+                            "in training, and would translate every image to black")
     stride = generator_stride(model) if stride is None else int(stride)
+    if image_size is not None and (image_size < stride or image_size % stride):
+        raise KganError(f"--image-size {image_size} must be a multiple of the stride {stride} "
+                        "of this generator")
     check_generator(model, stride)
-    module = serving_module(model, stride, image_size)
+    max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    module = serving_module(model, stride, image_size, max_pixels=max_pixels)
+    module.max_pixels = tf.Variable(max_pixels, dtype=tf.int64, trainable=False,
+                                    name="max_pixels")
 
     created_model_dir = not os.path.isdir(model_dir)
     try:

@@ -32,8 +32,11 @@ class PairedData:
         group.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                            help="AtoB: left half -> right half (default); BtoA the reverse")
 
-    def load(self, options):
-        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first."""
+    def load(self, options, start_batch=0):
+        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first.
+
+        The training pipeline starts at batch `start_batch` of its seeded sequence.
+        """
         if options.data_dir:
             print(f"data: {describe_folder(options.data_dir)}")
         train, val = (
@@ -46,7 +49,7 @@ class PairedData:
         return (
             prepare_pairs(train, options.image_size, options.batch_size, options.direction,
                           training=True, augment=not options.augment_on_device,
-                          seed=options.seed),
+                          seed=options.seed, start_batch=start_batch),
             prepare_pairs(val, options.image_size, options.batch_size, options.direction),
             max(num_train // options.batch_size, 1),
         )
@@ -74,8 +77,11 @@ class UnpairedData:
     def add_arguments(self, group):
         pass
 
-    def load(self, options):
-        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first."""
+    def load(self, options, start_batch=0):
+        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first.
+
+        The training pipeline starts at batch `start_batch` of its seeded sequence.
+        """
         if options.data_dir:
             print(f"data: {describe_folder(options.data_dir)}")
         train_a, train_b, test_a, test_b = (
@@ -90,7 +96,7 @@ class UnpairedData:
         return (
             prepare_unpaired(train_a, train_b, options.image_size, options.batch_size,
                              training=True, augment=not options.augment_on_device,
-                             seed=options.seed),
+                             seed=options.seed, start_batch=start_batch),
             prepare_unpaired(test_a, test_b, options.image_size, options.batch_size),
             steps_per_epoch(train_a, train_b, options.batch_size),
         )

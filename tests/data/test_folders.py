@@ -1,5 +1,7 @@
 """Users' folder layouts and the up-front image checks (kgan.data.folders)."""
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -149,3 +151,19 @@ def test_recipe_stops_before_training_on_a_bad_file(tmp_path, capsys):
     error_lines = captured.err.strip().splitlines()
     assert len(error_lines) == 1 and "3.jpg is not a readable image" in error_lines[0]
     assert not (tmp_path / "run" / "history.csv").exists()
+
+
+@pytest.mark.parametrize("link", ["dangling", "loop"])
+def test_broken_symlinks_are_bad_files_not_silently_skipped(tmp_path, link):
+    folder = tmp_path / "trainA"
+    folder.mkdir()
+    _save(folder / "1.png", np.zeros((8, 8, 3), np.uint8))
+    if link == "dangling":
+        os.symlink(tmp_path / "gone.png", folder / "2.png")
+    else:
+        os.symlink(folder / "3.png", folder / "2.png")
+        os.symlink(folder / "2.png", folder / "3.png")
+    with pytest.raises(KganError, match="2.png .*symbolic link.*--on-bad-image skip"):
+        folders.unpaired_folder_files(str(tmp_path), "A", "train")
+    assert folders.unpaired_folder_files(str(tmp_path), "A", "train", "skip") == [
+        str(folder / "1.png")]

@@ -117,3 +117,21 @@ def test_bluemarble_test_tiles_never_overlap_training_tiles(size):
     assert np.all((test[:, 1] >= band[0]) & (test[:, 1] + size <= band[1]))
     # test tiles do not overlap each other either
     assert len({(r // size, c // size) for r, c in test}) == len(test)
+
+
+def test_a_training_pipeline_started_at_batch_k_is_the_tail_of_one_started_at_0():
+    """What exact resume rests on: the seeded sequence of batches, jitter included, can start
+    anywhere (a new pipeline per start: a second iterator of one pipeline reshuffles)."""
+    from kgan.data.unpaired import prepare_unpaired
+
+    rng = np.random.default_rng(0)
+    a, b = (tf.data.Dataset.from_tensor_slices(rng.integers(0, 256, (n, 8, 8, 3), np.uint8))
+            for n in (5, 7))
+    pairs = tf.data.Dataset.zip(a, b.take(5))
+    for make in (lambda start: prepare_pairs(pairs, 8, 2, training=True, seed=3,
+                                             start_batch=start),
+                 lambda start: prepare_unpaired(a, b, 8, 2, training=True, seed=3,
+                                                start_batch=start)):
+        first = [x.numpy() for x, _ in make(0).take(9)]
+        tail = [x.numpy() for x, _ in make(4).take(5)]
+        np.testing.assert_array_equal(np.stack(tail), np.stack(first[4:]))

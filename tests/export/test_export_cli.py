@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -195,3 +196,96 @@ def test_modules_run_as_commands(run_dir, tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: no generator at")
     assert result.stdout == ""
+
+
+# Reliability (docs/reliability.md): data loss, bounded work, one-line errors.
+
+def test_translate_never_overwrites_its_inputs(export_dir, tmp_path, capsys):
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    _save_image(folder / "a.png", (32, 32))
+    original = (folder / "a.png").read_bytes()
+    args = ["--model", export_dir, "--input", str(folder), "--output", str(folder)]
+    assert translate.main(args) == 1
+    assert "would overwrite the input" in _one_error_line(capsys.readouterr().err)
+    assert (folder / "a.png").read_bytes() == original
+    assert os.listdir(folder) == ["a.png"]
+
+
+def test_translate_output_naming_a_file_is_one_line(export_dir, tmp_path, capsys):
+    _save_image(tmp_path / "a.png", (32, 32))
+    (tmp_path / "taken").write_text("a file")
+    args = ["--model", export_dir, "--input", str(tmp_path / "a.png"), "--output",
+            str(tmp_path / "taken")]
+    assert translate.main(args) == 1
+    assert "is a file" in _one_error_line(capsys.readouterr().err)
+
+
+def _huge_png(path, side=20000):
+    """A PNG header claiming side x side pixels, followed by junk: a few bytes on disk."""
+    import struct
+    import zlib
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+                     + struct.pack(">I", zlib.crc32(chunk)) + b"\0" * 64)
+
+
+def test_translate_skips_images_over_the_exports_bound(generator, tmp_path, capsys):
+    base = tmp_path / "savedmodels"
+    _save_image(tmp_path / "ok.png", (32, 32))
+    _save_image(tmp_path / "big.png", (80, 80))
+    assert export_cli.main(["--checkpoint", _keras_file(generator, tmp_path), "--name", "m",
+                            "--export-base", str(base), "--max-pixels", str(64 * 64)]) == 0
+    capsys.readouterr()
+    _huge_png(tmp_path / "huge.png")
+    out = tmp_path / "out"
+    args = ["--model", str(base / "m"), "--input", str(tmp_path / "huge.png"),
+            str(tmp_path / "big.png"), str(tmp_path / "ok.png"), "--output", str(out)]
+    assert translate.main(args) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "skipped" in err and "huge.png" in err and "20000x20000" in err
+    assert "big.png" in err and "4096" in err
+    assert err.strip().splitlines()[-1].startswith("error: 2 of 3")
+    assert os.listdir(out) == ["ok.png"]
+
+
+def _keras_file(generator, tmp_path):
+    path = tmp_path / "generator.keras"
+    if not path.exists():
+        generator.save(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("image-size-7", "--image-size 7 must be a multiple of the stride 32"),
+    ("export-base-file", "is a file, not a folder"),
+    ("file-named-1", None),
+    ("nan-generator", "non-finite weights"),
+])
+def test_export_cli_reliability(generator, tmp_path, capsys, setup, message):
+    base = tmp_path / "savedmodels"
+    args = ["--checkpoint", _keras_file(generator, tmp_path), "--name", "m", "--export-base",
+            str(base)]
+    if setup == "image-size-7":
+        args += ["--image-size", "7"]
+    elif setup == "export-base-file":
+        base.write_text("a file")
+    elif setup == "file-named-1":
+        (base / "m").mkdir(parents=True)
+        (base / "m" / "1").write_text("not a version")
+        (base / "m" / ".tmp-0123456789ab-2").mkdir()  # left by a killed export
+    elif setup == "nan-generator":
+        broken = keras.models.clone_model(generator)
+        broken.set_weights([w * np.nan for w in generator.get_weights()])
+        broken.save(str(tmp_path / "nan.keras"))
+        args[1] = str(tmp_path / "nan.keras")
+    status = export_cli.main(args)
+    if message is None:
+        assert status == 0
+        assert capsys.readouterr().out.strip() == str(base / "m" / "2")
+        assert sorted(os.listdir(base / "m")) == ["1", "2"]
+    else:
+        assert status == 1
+        assert message in _one_error_line(capsys.readouterr().err)
