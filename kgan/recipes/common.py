@@ -18,12 +18,12 @@ import keras
 import tensorflow as tf
 
 from kgan import losses
-from kgan.callbacks import HistoryCSV, ImageMetricsCallback, ResumableCheckpoint
+from kgan.callbacks import FiniteLossGuard, HistoryCSV, ImageMetricsCallback, ResumableCheckpoint
 from kgan.cli import fraction, non_negative_float, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
 from kgan.metrics.inception import feature_precision, inception_feature_extractor
-from kgan.run_folder import latest_checkpoint, load_config
+from kgan.run_folder import load_config
 from kgan.schedules import ConstantThenLinearDecay
 
 # Options that may change between a run and its resumption. None of them changes the epochs
@@ -33,8 +33,13 @@ from kgan.schedules import ConstantThenLinearDecay
 # --precision and --jit-compile change speed and float rounding (the weights stay float32,
 # so a run may resume on a machine with another default precision); the others change
 # only what is written and evaluated.
+# A precision change that would drop the optimizer state (to or from mixed_float16, whose
+# optimizers are loss-scaled) is refused when the checkpoint is loaded. The checkpoint options
+# and --max-pixels change only what is written.
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
-                     "eval_every", "eval_images", "log_every", "precision", "jit_compile")
+                     "eval_every", "eval_images", "log_every", "precision", "jit_compile",
+                     "mixed_precision", "checkpoint_minutes", "checkpoint_steps",
+                     "keep_checkpoints", "max_pixels")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32
@@ -128,13 +133,16 @@ def check_export(options, names):
             raise ConfigError(f"--export: cannot write into {existing}")
 
 
-def export_generators(base_dir, exports):
+def export_generators(base_dir, exports, max_pixels=None, folder=None, step=None):
     """Export each generator as the next version of its name under `base_dir`; print the paths.
 
     Args:
         base_dir: the `--export-base` folder.
         exports: (name, generator, keras_path) triples; `keras_path` is where the run saved
             the generator, named in the error so that it can be exported by hand.
+        max_pixels: the largest image the export translates (default: the signatures').
+        folder, step: the run folder and its step count: a name it exported at that step
+            already (a finished run rerun) is not exported again.
 
     Returns:
         list of str: the version folders written.
@@ -144,8 +152,13 @@ def export_generators(base_dir, exports):
     """
     paths = []
     for name, generator, keras_path in exports:
+        previous = folder and folder.previous_export(name, base_dir, step)
+        if previous:
+            print(f"already exported {previous}")
+            paths.append(previous)
+            continue
         try:
-            path = export_generator(generator, base_dir, name)
+            path = export_generator(generator, base_dir, name, max_pixels=max_pixels)
         except (KganError, OSError) as error:
             raise KganError(
                 f"export of {name} failed: {error}; the trained generator is saved, export it "
@@ -153,6 +166,8 @@ def export_generators(base_dir, exports):
                 f"--export-base {base_dir}"
             ) from None
         print(f"exported {path}")
+        if folder is not None:
+            folder.record_export(name, base_dir, step, path)
         paths.append(path)
     return paths
 
@@ -199,14 +214,24 @@ def metrics_callbacks(options, dataset, generator, paired):
                                  paired=paired)]
 
 
-def run_folder_callbacks(folder, metrics=()):
-    """History CSV and resumable checkpoints of a `RunFolder`, after the `metrics` callbacks
-    (Keras calls callbacks in order, so the history rows and checkpoints see their keys)."""
+def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step=0):
+    """The NaN/Inf guard, then the `metrics` callbacks, the history CSV and the checkpoints
+    of a `RunFolder` (Keras calls callbacks in order: the guard stops a diverged step before
+    anything is written, and the history rows and checkpoints see the metrics' keys).
+
+    Args:
+        options: parsed options with the `--checkpoint-*` and `--keep-checkpoints` values.
+        steps_per_epoch, initial_step: the run's full epoch and the steps done before.
+    """
     extra_keys = [key for callback in metrics for key in callback.log_keys]
     return [
+        FiniteLossGuard(steps_per_epoch, initial_step),
         *metrics,
         HistoryCSV(folder.history, extra_keys=extra_keys),
-        ResumableCheckpoint(folder.checkpoints),
+        ResumableCheckpoint(folder.checkpoints, steps_per_epoch, initial_step,
+                            every_steps=options.checkpoint_steps,
+                            every_minutes=options.checkpoint_minutes,
+                            keep=options.keep_checkpoints),
     ]
 
 
@@ -293,22 +318,16 @@ def writable_folder(path, chief):
         yield os.path.join(folder, os.path.basename(os.path.normpath(path)) or "run")
 
 
-def resume(folder, run, model):
-    """Load the run's newest checkpoint into `model`; returns the epochs already done.
+def resume(folder, run, model, checkpoint, steps_per_epoch):
+    """Load the run's `checkpoint` (`run.latest_checkpoint()`) into `model`; returns the
+    optimizer steps already done.
 
     Args:
         folder: the `RunFolder` this worker writes.
         run: the run's `RunFolder` (`--out`); when it is not `folder` (a worker other than
             the chief), its checkpoint is read without writing anything there.
     """
-    if folder.path == run.path:
-        return folder.resume(model)
-    checkpoint = latest_checkpoint(run.checkpoints)
-    if checkpoint is None:
-        return 0
-    epochs_done, path = checkpoint
-    model.load_weights(path)
-    return epochs_done
+    return run.resume(model, checkpoint, steps_per_epoch, write=folder.path == run.path)
 
 
 def run_cli(main, argv):
@@ -316,5 +335,5 @@ def run_cli(main, argv):
     try:
         return run_reporting_errors(main, argv)
     except KeyboardInterrupt:
-        print("interrupted: rerun the same command to resume from the last epoch", file=sys.stderr)
+        print("interrupted: rerun the same command to resume from the last checkpoint", file=sys.stderr)
         return 130

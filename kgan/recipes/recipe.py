@@ -18,6 +18,7 @@ import os
 import keras
 
 from kgan import losses
+from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES
 from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
 from kgan.errors import ConfigError
@@ -26,7 +27,12 @@ from kgan.networks import RECEPTIVE_FIELDS
 from kgan.networks.layers import NORMS
 from kgan.recipes import common
 from kgan.recipes.data import add_data_arguments
-from kgan.run_folder import GENERATORS, RunFolder, export_names
+from kgan.export.signatures import DEFAULT_MAX_PIXELS
+from kgan.run_folder import GENERATORS, KEEP_CHECKPOINTS, RunFolder, export_names
+
+
+# The image sizes the recipes train at (the networks' smallest, and what fits a GPU).
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 512
 
 
 class Recipe:
@@ -139,6 +145,19 @@ class Recipe:
                             "NAME: 1-64 letters, digits, '_', '-' or '.'")
         output.add_argument("--export-base", default="savedmodels", metavar="DIR",
                             help="folder of exports for --export (default savedmodels)")
+        output.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
+                            metavar="N", help="--export: the largest image (height x width) "
+                            f"the export translates (default {DEFAULT_MAX_PIXELS}, 4096x4096)")
+        output.add_argument("--checkpoint-minutes", type=non_negative_float,
+                            default=CHECKPOINT_MINUTES, metavar="M",
+                            help="checkpoint every M minutes as well as after every epoch "
+                            f"(default {CHECKPOINT_MINUTES:g}; 0: off): a killed run resumes "
+                            "from its last checkpoint, mid-epoch too")
+        output.add_argument("--checkpoint-steps", type=non_negative_int, default=0, metavar="N",
+                            help="also checkpoint every N steps (default 0: off)")
+        output.add_argument("--keep-checkpoints", type=positive_int, default=KEEP_CHECKPOINTS,
+                            metavar="K", help=f"checkpoints kept, the newest (default "
+                            f"{KEEP_CHECKPOINTS}); an unreadable one falls back to the one before")
 
     def _add_evaluation_arguments(self, parser):
         evaluation = parser.add_argument_group("evaluation")
@@ -155,6 +174,9 @@ class Recipe:
     def parse_args(self, argv=None):
         """Parse command-line options (and `--config`) into a checked namespace."""
         options = common.parse_with_config(self.build_parser(), argv)
+        if not MIN_IMAGE_SIZE <= options.image_size <= MAX_IMAGE_SIZE:
+            raise ConfigError(f"--image-size must lie in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}], "
+                              f"got {options.image_size}")
         if options.out is None:
             data = options.data_dir and os.path.basename(os.path.normpath(options.data_dir))
             options.out = os.path.join("runs", f"{self.name}_{data or options.dataset}")
@@ -212,37 +234,66 @@ class Recipe:
 
     def _train(self, options, strategy, folder, export_base):
         keras.utils.set_random_seed(options.seed)
-        train, val, steps = self.data.load(options)
-        train, val = common.shard_by_batch(train), common.shard_by_batch(val)
-        steps = options.steps_per_epoch or steps
         defaults = {action.dest: action.default for action in self.build_parser()._actions}
         folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
+        try:
+            return self._resume_and_fit(options, strategy, folder, export_base)
+        except BaseException:
+            folder.discard()  # a new folder that got no checkpoint is not left behind
+            raise
+
+    def _resume_and_fit(self, options, strategy, folder, export_base):
+        # Every worker resumes from the chief's newest checkpoint, the data where it stopped.
+        run = RunFolder(options.out)
+        checkpoint = run.latest_checkpoint()
+        start = checkpoint.step if checkpoint and checkpoint.step is not None else 0
+        train, val, steps = self.load_data(options, start)
+        steps = options.steps_per_epoch or steps
         with strategy.scope():
             model = self.build_model(options, steps)
-        # Every worker resumes from the chief's newest checkpoint.
-        initial_epoch = common.resume(folder, RunFolder(options.out), model)
+        step = common.resume(folder, run, model, checkpoint, steps)
+        if step != start:  # an epoch-end checkpoint of an older kgan: no step recorded
+            train = self.load_data(options, step)[0]
+        folder.record(options)
 
         first, second = next(iter(val.unbatch().batch(options.samples)))
         generators = [getattr(model, name) for name in self.generators]
         metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
         hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
-        callbacks = common.run_folder_callbacks(folder, metrics) + [
+        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step) + [
             self.sample_grid(first, second, folder.samples),
             # Last: it logs the sample grid and the metrics the callbacks above wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
         ]
-        model.fit(
-            train, epochs=options.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-            validation_data=val, callbacks=callbacks,
-            verbose=2 if os.environ.get("CI") else "auto",
-        )
+        fit = dict(validation_data=val, callbacks=callbacks,
+                   verbose=2 if os.environ.get("CI") else "auto")
+        epoch, offset = divmod(step, steps)
+        if offset and epoch < options.epochs:
+            # The rest of the epoch the checkpoint stopped in, then whole epochs from the
+            # next batch on.
+            model.fit(train, epochs=epoch + 1, initial_epoch=epoch,
+                      steps_per_epoch=steps - offset, **fit)
+            epoch += 1
+            # A new pipeline: a second iterator of the first would reshuffle its passes.
+            train = self.load_data(options, epoch * steps)[0]
+        if epoch < options.epochs:
+            model.fit(train, epochs=options.epochs, initial_epoch=epoch, steps_per_epoch=steps,
+                      **fit)
         paths = folder.save_generators(model, self.generators)
         saved = ", ".join(os.path.basename(path) for path in paths)
         print(f"wrote {folder.path}: {saved}, history.csv, samples/, checkpoints/")
         if options.export is not None:
             names = export_names(options.export, self.generators)
-            common.export_generators(export_base, list(zip(names, generators, paths)))
+            common.export_generators(export_base, list(zip(names, generators, paths)),
+                                     max_pixels=options.max_pixels, folder=folder,
+                                     step=max(step, options.epochs * steps))
         return 0
+
+    def load_data(self, options, start_batch):
+        """`self.data.load`, its training pipeline starting at `start_batch`, both pipelines
+        split batch by batch over the workers of a multi-worker run."""
+        train, val, steps = self.data.load(options, start_batch=start_batch)
+        return common.shard_by_batch(train), common.shard_by_batch(val), steps
 
     def run_cli(self):
         """`main` on `sys.argv` with one-line errors: the exit status of `python -m`."""

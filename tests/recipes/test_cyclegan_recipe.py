@@ -42,7 +42,7 @@ def test_trains_on_horse2zebra_and_resumes(horse2zebra, tmp_path, tiny_args):
     assert cyclegan.main(tiny_args("cyclegan", data_dir=horse2zebra, out=out, epochs=2)) == 0
     assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
     assert (out / "samples" / "epoch_002.png").exists()
-    assert (out / "checkpoints" / "epoch_002.weights.h5").exists()
+    assert (out / "checkpoints" / "step_000000004" / "model.weights.h5").exists()
 
 
 def test_refuses_to_resume_with_other_settings(unpaired_dir, tmp_path, tiny_args):

@@ -25,7 +25,7 @@ def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path, tiny_args):
         assert np.isfinite(float(rows[0][key]))
     grid = Image.open(out / "samples" / "epoch_001.png")
     assert grid.size == (3 * 32, 2 * 32)  # rows of input | output | target
-    assert (out / "checkpoints" / "epoch_001.weights.h5").is_file()
+    assert (out / "checkpoints" / "step_000000002" / "model.weights.h5").is_file()
     config = tomllib.loads((out / "config.toml").read_text())
     assert config["image-size"] == 32 and config["dataset"] == "bluemarble"
     generator = keras.models.load_model(out / "generator.keras")
@@ -35,7 +35,8 @@ def test_bluemarble_run_writes_the_run_folder_and_resumes(tmp_path, tiny_args):
     assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0
     assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
     assert (out / "samples" / "epoch_002.png").is_file()
-    assert sorted(p.name for p in (out / "checkpoints").glob("*.h5")) == ["epoch_002.weights.h5"]
+    assert sorted(p.name for p in (out / "checkpoints").glob("step_*")) == [
+        "step_000000002", "step_000000004"]
 
     # A finished run rerun as is trains nothing more and keeps its history.
     assert pix2pix.main(tiny_args("pix2pix", epochs=2, out=out)) == 0

@@ -33,13 +33,12 @@ def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys, tin
     assert_serves_like(base / "bluemarble-p2p" / "1", out / "generator.keras")
 
     # Rerunning the finished run resumes with nothing left to train; the name, now from a
-    # config file, gets version 2 and version 1 is left as it was.
+    # config file, is not exported again (the run folder records its export).
     config = tmp_path / "export.toml"
     config.write_text('export = "bluemarble-p2p"\n')
     assert pix2pix.main(argv + ["--config", str(config)]) == 0
-    assert f"exported {base / 'bluemarble-p2p' / '2'}\n" in capsys.readouterr().out
-    assert sorted(os.listdir(base / "bluemarble-p2p")) == ["1", "2"]
-    assert_serves_like(base / "bluemarble-p2p" / "2", out / "generator.keras")
+    assert f"already exported {base / 'bluemarble-p2p' / '1'}\n" in capsys.readouterr().out
+    assert sorted(os.listdir(base / "bluemarble-p2p")) == ["1"]
 
     # --export may change between a run and its resumption, like --epochs.
     assert pix2pix.main(argv + ["--export", "renamed"]) == 0
