@@ -23,7 +23,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
     Scalars:
         `train/<key>` every `every_steps` steps (the running mean of the epoch so far, as
         Keras reports it), `epoch/<key>` for every key of the epoch logs (`val_fid` ... too),
-        both against the global step, so resumed runs continue their curves.
+        both against the global step (the generator optimizer's update count), so resumed
+        runs continue their curves.
     Images:
         `samples`: the newest PNG of `samples_dir` after each epoch (list this callback after
         the sample-grid callback that writes it).
@@ -56,9 +57,10 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 metrics=[hparams_api.Metric(tag) for tag in HPARAMS_METRICS],
             )
             hparams_api.hparams(self.hparams)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._step = epoch * (self.params.get("steps") or 0)
+        # The global step: the generator optimizer's update count, which a resumed run
+        # restores with the checkpoint (also when it resumes in the middle of an epoch).
+        optimizer = getattr(self.model, "g_optimizer", None) or self.model.optimizer
+        self._step = int(optimizer.iterations.numpy())
 
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1

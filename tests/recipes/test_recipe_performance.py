@@ -16,7 +16,7 @@ from kgan.recipes import cyclegan, pix2pix
 from helpers import read_history
 
 
-def assert_finite_read_history(out):
+def assert_finite_history(out):
     rows = read_history(out)
     assert rows and all(math.isfinite(float(v)) for row in rows for k, v in row.items() if k != "epoch")
 
@@ -57,7 +57,7 @@ def test_precision_may_change_on_resume(tmp_path, tiny_args):
     assert pix2pix.main(tiny_args("pix2pix", precision="float32", out=out)) == 0
     argv = tiny_args("pix2pix", precision="mixed_bfloat16", epochs=2, out=out)
     assert pix2pix.main(argv) == 0
-    assert [row["epoch"] for row in history(out)] == ["0", "1"]
+    assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
 
 
 def test_unknown_precision_is_a_usage_error(capsys):
@@ -89,5 +89,5 @@ def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, tmp_path, tin
     assert result.stdout.count("training on 2 devices (MirroredStrategy)") == 2
     assert "resuming" in result.stdout
     assert [row["epoch"] for row in read_history(out)] == ["0", "1"]
-    assert_finite_read_history(out)
+    assert_finite_history(out)
     assert sorted(os.listdir(exports / "tiny")) == ["1", "2"]
