@@ -3,10 +3,12 @@
 import argparse
 import math
 import os
+import signal
 import sys
 
 import keras
 
+import kgan
 from kgan.errors import ConfigError, KganError
 
 
@@ -16,6 +18,8 @@ def run_reporting_errors(function, *args):
     Returns:
         int: `function`'s exit status, 2 for a ConfigError, 1 for another KganError.
     """
+    if signal.getsignal(signal.SIGINT) is kgan._interrupted_at_start_up:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return function(*args)
     except ConfigError as error:
