@@ -348,8 +348,8 @@ def load_checkpoint(model, checkpoint):
     if dropped:
         raise ConfigError(
             f"the checkpoint {checkpoint.weights} does not fit this model: its optimizer state "
-            "would be dropped (a --precision change to or from mixed_float16, or "
-            "--mixed-precision, wraps the optimizers for loss scaling); resume with the "
+            "would be dropped (a --precision change to or from mixed_float16, which wraps "
+            "the optimizers for loss scaling); resume with the "
             "precision the run was trained with, or pass a new --out")
     states = seed_states(model)
     if len(checkpoint.seeds) == len(states):

