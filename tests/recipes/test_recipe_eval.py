@@ -64,7 +64,8 @@ def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unp
                                                       tiny_args):
     # The pix2pix test above runs the real FID network; the stand-in keeps this run fast
     # (a 2048-dimensional FID alone takes seconds on a busy CPU).
-    monkeypatch.setattr(common, "inception_feature_extractor", lambda weights: tiny_features)
+    monkeypatch.setattr(common, "inception_feature_extractor",
+                        lambda weights, precision=None: tiny_features)
     out = tmp_path / "run"
     argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, epochs=2, steps_per_epoch=1,
                      eval_every=2, eval_images=EVAL_IMAGES)

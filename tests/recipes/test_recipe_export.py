@@ -19,6 +19,8 @@ def served(version_dir, images):
 
 
 def assert_serves_like(version_dir, keras_file):
+    """The export computes what the saved generator computes (runs trained in float32:
+    bfloat16 would differ in rounding between the two graphs, not in what is exported)."""
     images = np.random.default_rng(1).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
     generator = keras.saving.load_model(keras_file)
     expected = np.asarray(generator(images, training=False))
@@ -27,7 +29,7 @@ def assert_serves_like(version_dir, keras_file):
 
 def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys, tiny_args):
     out, base = tmp_path / "run", tmp_path / "savedmodels"
-    argv = tiny_args("pix2pix", out=out, export_base=base)
+    argv = tiny_args("pix2pix", out=out, export_base=base, precision="float32")
     assert pix2pix.main(argv + ["--export", "bluemarble-p2p"]) == 0
     assert f"exported {base / 'bluemarble-p2p' / '1'}\n" in capsys.readouterr().out
     assert_serves_like(base / "bluemarble-p2p" / "1", out / "generator.keras")
@@ -48,7 +50,7 @@ def test_pix2pix_exports_the_generator_as_the_next_version(tmp_path, capsys, tin
 def test_cyclegan_exports_both_directions(tmp_path, capsys, unpaired_dir, tiny_args):
     out, base = tmp_path / "run", tmp_path / "savedmodels"
     argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, export_base=base,
-                     export="tiles", steps_per_epoch=1)
+                     export="tiles", steps_per_epoch=1, precision="float32")
     assert cyclegan.main(argv) == 0
     printed = capsys.readouterr().out
     assert f"exported {base / 'tiles' / '1'}\n" in printed
