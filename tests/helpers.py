@@ -23,3 +23,10 @@ def tiny_features(images):
     images = tf.convert_to_tensor(images, tf.float32)
     pooled = tf.reshape(tf.image.resize(images, [2, 2], method="area"), [tf.shape(images)[0], -1])
     return tf.concat([tf.reduce_mean(images, [1, 2]), tf.math.reduce_std(images, [1, 2]), pooled], 1)
+
+
+def unpaired_batches(n=4, height=32, width=32, batch_size=2):
+    """(real_a, real_b) batches of seeded uniform images, float32 [B, H, W, 3] in [-1, 1]."""
+    a = tf.random.stateless_uniform([n, height, width, 3], [1, 2], -1.0, 1.0)
+    b = tf.random.stateless_uniform([n, height, width, 3], [3, 4], -1.0, 1.0)
+    return tf.data.Dataset.from_tensor_slices((a, b)).batch(batch_size)

@@ -11,6 +11,8 @@ from kgan.data import bluemarble_tiles, prepare_unpaired
 from kgan.errors import ConfigError
 from kgan.models.training import precision_policy
 
+from helpers import unpaired_batches
+
 # A one-block ResNet has no fifth block: the paper's layers up to the first block.
 LAYERS = ("in_pad", "down0_conv", "down1_conv", "block0_add")
 LOG_KEYS = {"cut": {"d_loss", "g_loss", "g_adv", "g_nce", "g_nce_identity", "l1"},
@@ -21,12 +23,6 @@ def tiny_cut(seed=0, **kwargs):
     generator = kgan.resnet_generator(32, n_blocks=1, base_filters=8, norm="instance")
     discriminator = kgan.patch_discriminator(16, conditional=False, base_filters=8, norm="instance")
     return kgan.CUT(generator, discriminator, nce_layers=LAYERS, head_units=16, seed=seed, **kwargs)
-
-
-def unpaired_batches(n=4, height=32, width=32, batch_size=2):
-    a = tf.random.stateless_uniform([n, height, width, 3], [1, 2], -1.0, 1.0)
-    b = tf.random.stateless_uniform([n, height, width, 3], [3, 4], -1.0, 1.0)
-    return tf.data.Dataset.from_tensor_slices((a, b)).batch(batch_size)
 
 
 def test_call_runs_g_on_odd_batches_and_non_square_images():

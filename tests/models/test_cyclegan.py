@@ -8,18 +8,14 @@ import tensorflow as tf
 import kgan
 from kgan.data import bluemarble_tiles, prepare_unpaired
 
+from helpers import unpaired_batches
+
 
 def tiny_cyclegan(pool_size=50, norm="instance", seed=0, **kwargs):
     generator = lambda: kgan.resnet_generator(32, n_blocks=1, base_filters=8, norm=norm)
     discriminator = lambda: kgan.patch_discriminator(16, conditional=False, base_filters=8, norm="instance")
     return kgan.CycleGAN(generator(), generator(), discriminator(), discriminator(),
                          pool_size=pool_size, seed=seed, **kwargs)
-
-
-def unpaired_batches(n=4, height=32, width=32, batch_size=2):
-    a = tf.random.stateless_uniform([n, height, width, 3], [1, 2], -1.0, 1.0)
-    b = tf.random.stateless_uniform([n, height, width, 3], [3, 4], -1.0, 1.0)
-    return tf.data.Dataset.from_tensor_slices((a, b)).batch(batch_size)
 
 
 def test_call_runs_g_on_odd_batches_and_non_square_images():
