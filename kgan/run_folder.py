@@ -29,6 +29,7 @@ import typing
 import warnings
 
 import h5py
+import keras
 import numpy as np
 
 from kgan.atomic import atomic_path, remove_temporaries, write_text
@@ -67,6 +68,7 @@ class Checkpoint(typing.NamedTuple):
     weights: str
     steps_per_epoch: typing.Optional[int] = None
     seeds: tuple = ()
+    epoch_means: dict = {}
 
 
 class RunFolder:
@@ -255,12 +257,32 @@ def seed_states(model):
     return [variable for variable in model.variables if id(variable) not in saved]
 
 
+def epoch_means(model):
+    """`{log key: [total, count]}` of the model's `keras.metrics.Mean` trackers: the running
+    means of the epoch so far, which `model.save_weights` does not save."""
+    return {metric.name: [float(np.asarray(v)) for v in metric.variables]
+            for metric in model.metrics if isinstance(metric, keras.metrics.Mean)}
+
+
+def restore_epoch_means(model, means):
+    """Set the model's Mean trackers to `means` (from `epoch_means`); others are left alone.
+
+    Under a distribution strategy the sums are spread over the replicas (TensorFlow divides a
+    cross-replica assignment of a summed variable among them), so their means stay the same.
+    """
+    for metric in model.metrics:
+        if isinstance(metric, keras.metrics.Mean) and metric.name in means:
+            for variable, value in zip(metric.variables, means[metric.name], strict=True):
+                variable.assign(value)
+
+
 def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOINTS):
     """Save the model's state after `step` optimizer steps as `step_NNNNNNNNN/`.
 
-    The folder (weights of networks, optimizers and image pools; state.json with the step
-    and the seed states) appears complete or not at all; then `directory/state.json` names
-    it and all but the newest `keep` checkpoints are deleted.
+    The folder (weights of networks, optimizers and image pools; state.json with the step,
+    the seed states and, part-way through an epoch, the epoch's running loss means) appears
+    complete or not at all; then `directory/state.json` names it and all but the newest
+    `keep` checkpoints are deleted.
 
     Raises:
         NonFiniteError: a weight is NaN or infinite; the older checkpoints are kept.
@@ -272,6 +294,8 @@ def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOIN
         state = {"step": step, "epoch": step // steps_per_epoch,
                  "steps_per_epoch": steps_per_epoch,
                  "seeds": [np.asarray(v).tolist() for v in seed_states(model)]}
+        if step % steps_per_epoch:  # at an epoch's end the trackers hold validation's
+            state["epoch_means"] = epoch_means(model)
         with atomic_path(final) as tmp:
             os.mkdir(tmp)
             model.save_weights(os.path.join(tmp, WEIGHTS))
@@ -313,8 +337,10 @@ def _read_checkpoint(step, weights, state_path, legacy_epoch):
         state = json.load(f)
     if int(state["step"]) != step:
         raise ValueError(f"state.json names step {state['step']}")
+    means = {str(key): [float(total), float(count)]
+             for key, (total, count) in state.get("epoch_means", {}).items()}
     return Checkpoint(step, int(state["epoch"]), weights, int(state["steps_per_epoch"]),
-                      tuple(np.asarray(seed) for seed in state["seeds"]))
+                      tuple(np.asarray(seed) for seed in state["seeds"]), means)
 
 
 def latest_checkpoint(directory):

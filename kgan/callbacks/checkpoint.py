@@ -6,7 +6,8 @@ import time
 import keras
 import numpy as np
 
-from kgan.run_folder import KEEP_CHECKPOINTS, NonFiniteError, save_checkpoint
+from kgan.run_folder import (KEEP_CHECKPOINTS, NonFiniteError, restore_epoch_means,
+                             save_checkpoint)
 
 # Time is what a kill loses, and what a checkpoint costs grows with the model (a 256 px
 # pix2pix with its Adam moments is ~0.7 GB), so the default period is in minutes: at most
@@ -18,8 +19,10 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     """Save the whole model state every N steps or M minutes, and after every epoch.
 
     Each checkpoint is `step_NNNNNNNNN/` in `directory` (networks, optimizers, image pools,
-    seed states; `kgan.run_folder.save_checkpoint`), written atomically; the newest `keep`
-    are kept. `RunFolder.resume` loads the newest readable one.
+    seed states, the epoch's running loss means; `kgan.run_folder.save_checkpoint`), written
+    atomically; the newest `keep` are kept. `RunFolder.resume` loads the newest readable one.
+    A run resumed part-way through an epoch starts that epoch's means from the checkpoint's,
+    so its history row averages all of the epoch's steps, as an uninterrupted run's does.
 
     Args:
         directory: folder for the checkpoints (created when missing).
@@ -28,10 +31,11 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         every_steps: also save every this many steps (0: off).
         every_minutes: also save when this many minutes passed since the last save (0: off).
         keep: checkpoints kept (the newest).
+        epoch_means: the resumed checkpoint's `Checkpoint.epoch_means` ({} for none).
     """
 
     def __init__(self, directory, steps_per_epoch, initial_step=0, every_steps=0,
-                 every_minutes=CHECKPOINT_MINUTES, keep=KEEP_CHECKPOINTS):
+                 every_minutes=CHECKPOINT_MINUTES, keep=KEEP_CHECKPOINTS, epoch_means=None):
         super().__init__()
         self.directory = directory
         self.steps_per_epoch = steps_per_epoch
@@ -39,12 +43,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.every_steps = every_steps
         self.every_seconds = every_minutes * 60
         self.keep = keep
+        self.epoch_means = epoch_means or {}
         self._epoch_start = initial_step
         self._saved_at = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
-        # A resumed run's first epoch starts part-way through (at `initial_step`).
+        # A resumed run's first epoch starts part-way through (at `initial_step`); Keras has
+        # just reset the trackers, so they take the checkpoint's sums here.
         self._epoch_start = max(epoch * self.steps_per_epoch, self.initial_step)
+        if self._epoch_start % self.steps_per_epoch and self.epoch_means:
+            restore_epoch_means(self.model, self.epoch_means)
 
     def on_train_batch_end(self, batch, logs=None):
         step = self._epoch_start + batch + 1

@@ -214,7 +214,8 @@ def metrics_callbacks(options, dataset, generator, paired):
                                  paired=paired)]
 
 
-def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step=0):
+def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step=0,
+                         epoch_means=None):
     """The NaN/Inf guard, then the `metrics` callbacks, the history CSV and the checkpoints
     of a `RunFolder` (Keras calls callbacks in order: the guard stops a diverged step before
     anything is written, and the history rows and checkpoints see the metrics' keys).
@@ -222,6 +223,7 @@ def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step
     Args:
         options: parsed options with the `--checkpoint-*` and `--keep-checkpoints` values.
         steps_per_epoch, initial_step: the run's full epoch and the steps done before.
+        epoch_means: the resumed checkpoint's running loss means (`Checkpoint.epoch_means`).
     """
     extra_keys = [key for callback in metrics for key in callback.log_keys]
     return [
@@ -231,7 +233,7 @@ def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step
         ResumableCheckpoint(folder.checkpoints, steps_per_epoch, initial_step,
                             every_steps=options.checkpoint_steps,
                             every_minutes=options.checkpoint_minutes,
-                            keep=options.keep_checkpoints),
+                            keep=options.keep_checkpoints, epoch_means=epoch_means),
     ]
 
 

@@ -260,7 +260,8 @@ class Recipe:
         generators = [getattr(model, name) for name in self.generators]
         metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
         hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
-        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step) + [
+        means = checkpoint.epoch_means if checkpoint else {}
+        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means) + [
             self.sample_grid(first, second, folder.samples),
             # Last: it logs the sample grid and the metrics the callbacks above wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
