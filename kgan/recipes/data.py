@@ -32,11 +32,8 @@ class PairedData:
         group.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                            help="AtoB: left half -> right half (default); BtoA the reverse")
 
-    def load(self, options, start_batch=0):
-        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first.
-
-        The training pipeline starts at batch `start_batch` of its seeded sequence.
-        """
+    def sources(self, options):
+        """The (train, val) sources of unbatched pairs; every file of a --data-dir is checked."""
         if options.data_dir:
             print(f"data: {describe_folder(options.data_dir)}")
         train, val = (
@@ -44,15 +41,25 @@ class PairedData:
                           tfds_dir=options.tfds_dir, on_bad_image=options.on_bad_image)
             for split in ("train", "val")
         )
-        num_train = int(train.cardinality())
-        print(f"data: {num_train} training pairs, {int(val.cardinality())} validation pairs")
+        print(f"data: {int(train.cardinality())} training pairs, "
+              f"{int(val.cardinality())} validation pairs")
+        return train, val
+
+    def pipelines(self, options, sources, start_batch=0):
+        """`(train, validation, steps_per_epoch)` of batches from `sources(options)`; the
+        training pipeline starts at batch `start_batch` of its seeded sequence."""
+        train, val = sources
         return (
             prepare_pairs(train, options.image_size, options.batch_size, options.direction,
                           training=True, augment=not options.augment_on_device,
                           seed=options.seed, start_batch=start_batch),
             prepare_pairs(val, options.image_size, options.batch_size, options.direction),
-            max(num_train // options.batch_size, 1),
+            max(int(train.cardinality()) // options.batch_size, 1),
         )
+
+    def load(self, options, start_batch=0):
+        """`pipelines(options, sources(options), start_batch)`."""
+        return self.pipelines(options, self.sources(options), start_batch)
 
 
 class UnpairedData:
@@ -77,22 +84,26 @@ class UnpairedData:
     def add_arguments(self, group):
         pass
 
-    def load(self, options, start_batch=0):
-        """`(train, validation, steps_per_epoch)`; every file of a --data-dir is checked first.
-
-        The training pipeline starts at batch `start_batch` of its seeded sequence.
-        """
+    def sources(self, options):
+        """The (train A, train B, test A, test B) sources of unbatched images; every file of
+        a --data-dir is checked."""
         if options.data_dir:
             print(f"data: {describe_folder(options.data_dir)}")
-        train_a, train_b, test_a, test_b = (
+        sources = tuple(
             unpaired_source(options.dataset, domain, split, options.data_dir,
                             options.image_size, tfds_dir=options.tfds_dir,
                             on_bad_image=options.on_bad_image)
             for split in ("train", "test") for domain in ("A", "B")
         )
-        print(f"data: {int(train_a.cardinality())} A and {int(train_b.cardinality())} B "
-              f"training images, {int(test_a.cardinality())} A and "
-              f"{int(test_b.cardinality())} B test images")
+        train_a, train_b, test_a, test_b = (int(s.cardinality()) for s in sources)
+        print(f"data: {train_a} A and {train_b} B training images, {test_a} A and {test_b} B "
+              "test images")
+        return sources
+
+    def pipelines(self, options, sources, start_batch=0):
+        """`(train, validation, steps_per_epoch)` of batches from `sources(options)`; the
+        training pipeline starts at batch `start_batch` of its seeded sequence."""
+        train_a, train_b, test_a, test_b = sources
         return (
             prepare_unpaired(train_a, train_b, options.image_size, options.batch_size,
                              training=True, augment=not options.augment_on_device,
@@ -100,6 +111,10 @@ class UnpairedData:
             prepare_unpaired(test_a, test_b, options.image_size, options.batch_size),
             steps_per_epoch(train_a, train_b, options.batch_size),
         )
+
+    def load(self, options, start_batch=0):
+        """`pipelines(options, sources(options), start_batch)`."""
+        return self.pipelines(options, self.sources(options), start_batch)
 
 
 def add_data_arguments(parser, data):

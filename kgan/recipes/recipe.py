@@ -247,13 +247,14 @@ class Recipe:
         run = RunFolder(options.out)
         checkpoint = run.latest_checkpoint()
         start = checkpoint.step if checkpoint and checkpoint.step is not None else 0
-        train, val, steps = self.load_data(options, start)
+        sources = self.data.sources(options)  # checks every file: once per run
+        train, val, steps = self.load_data(options, sources, start)
         steps = options.steps_per_epoch or steps
         with strategy.scope():
             model = self.build_model(options, steps)
         step = common.resume(folder, run, model, checkpoint, steps)
         if step != start:  # an epoch-end checkpoint of an older kgan: no step recorded
-            train = self.load_data(options, step)[0]
+            train = self.load_data(options, sources, step)[0]
         folder.record(options)
 
         first, second = next(iter(val.unbatch().batch(options.samples)))
@@ -276,7 +277,7 @@ class Recipe:
                       steps_per_epoch=steps - offset, **fit)
             epoch += 1
             # A new pipeline: a second iterator of the first would reshuffle its passes.
-            train = self.load_data(options, epoch * steps)[0]
+            train = self.load_data(options, sources, epoch * steps)[0]
         if epoch < options.epochs:
             model.fit(train, epochs=options.epochs, initial_epoch=epoch, steps_per_epoch=steps,
                       **fit)
@@ -290,10 +291,10 @@ class Recipe:
                                      step=max(step, options.epochs * steps))
         return 0
 
-    def load_data(self, options, start_batch):
-        """`self.data.load`, its training pipeline starting at `start_batch`, both pipelines
-        split batch by batch over the workers of a multi-worker run."""
-        train, val, steps = self.data.load(options, start_batch=start_batch)
+    def load_data(self, options, sources, start_batch):
+        """`self.data.pipelines` of the `sources`, the training pipeline starting at
+        `start_batch`, both split batch by batch over the workers of a multi-worker run."""
+        train, val, steps = self.data.pipelines(options, sources, start_batch)
         return common.shard_by_batch(train), common.shard_by_batch(val), steps
 
     def run_cli(self):

@@ -44,7 +44,7 @@ def final_weights(out, recipe):
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])
 def test_sigkill_mid_epoch_then_rerun_equals_an_uninterrupted_run(recipe, tmp_path, tiny_args,
-                                                                  unpaired_dir):
+                                                                  unpaired_dir, capsys):
     data = {"data_dir": unpaired_dir} if recipe == "cyclegan" else {}
     args = dict(epochs=3, steps_per_epoch=3, checkpoint_steps=2, checkpoint_minutes=0, seed=3,
                 **data)
@@ -60,7 +60,10 @@ def test_sigkill_mid_epoch_then_rerun_equals_an_uninterrupted_run(recipe, tmp_pa
         "step_000000002", "step_000000003", "step_000000004"]
     assert not (killed / "generator.keras").exists() and not (killed / "generator_ab.keras").exists()
 
+    capsys.readouterr()
     assert RECIPES[recipe].main(argv) == 0
+    # The rest of epoch 2, then epoch 3 from a new pipeline: the files are checked once.
+    assert capsys.readouterr().out.count(" training ") == 1
     # Exact on this CPU: same batches (the pipeline restarts at batch 4 of its seeded
     # sequence), same Adam moments and step count, same dropout / pool seed states.
     for resumed, uninterrupted in zip(final_weights(killed, recipe),
