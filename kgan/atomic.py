@@ -7,6 +7,8 @@ deletes on the next run; readers never see half a file.
 """
 
 import contextlib
+import errno
+import math
 import os
 import shutil
 import uuid
@@ -36,6 +38,33 @@ def atomic_path(path):
         os.replace(tmp, path)
     finally:
         _remove(tmp)
+
+
+def variables_nbytes(variables):
+    """Bytes of the values of `variables` (Keras or TensorFlow variables), without reading them."""
+    return sum(math.prod(v.shape) * _itemsize(v.dtype) for v in variables)
+
+
+def _itemsize(dtype):
+    name = getattr(dtype, "name", dtype)  # a tf.DType or a Keras dtype string
+    return {"bfloat16": 2, "float16": 2, "float64": 8, "int64": 8, "uint8": 1, "bool": 1}.get(
+        str(name), 4)
+
+
+def ensure_free_space(folder, nbytes):
+    """Raise `OSError(ENOSPC)` naming `folder` when its file system has under `nbytes` free.
+
+    For writers that a full disk does not fail cleanly: after a failed write HDF5 (Keras'
+    `.weights.h5`) raises from the destructors of its objects and crashes the process at exit,
+    so the checkpoints check first. `folder` or its nearest existing parent is measured.
+    """
+    existing = os.path.abspath(folder)
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    free = shutil.disk_usage(existing).free
+    if free < nbytes:
+        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({free / 2**20:.1f} MiB free, "
+                      f"{nbytes / 2**20:.1f} MiB needed)", folder)
 
 
 def write_bytes(path, data):

@@ -32,7 +32,8 @@ import h5py
 import keras
 import numpy as np
 
-from kgan.atomic import atomic_path, remove_temporaries, write_text
+from kgan.atomic import (atomic_path, ensure_free_space, remove_temporaries,
+                         variables_nbytes, write_text)
 from kgan.errors import ConfigError, KganError
 
 CONFIG = "config.toml"
@@ -192,9 +193,12 @@ class RunFolder:
 
         Raises:
             NonFiniteError: a generator has a NaN or infinite weight (nothing is written).
+            OSError: the disk has too little space for them (ENOSPC; nothing is written).
         """
         for name in names:
             check_finite(getattr(model, name), f"the final {name}")
+        weights = [v for name in names for v in getattr(model, name).weights]
+        ensure_free_space(self.path, variables_nbytes(weights) + 8192 * len(weights) + 2**20)
         paths = []
         for name in names:
             path = self.join(f"{name}.keras")
@@ -286,11 +290,16 @@ def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOIN
 
     Raises:
         NonFiniteError: a weight is NaN or infinite; the older checkpoints are kept.
+        OSError: the disk has too little space for it (ENOSPC); the older ones are kept.
     """
     check_finite(model, f"the model at step {step}")
     name = f"{CHECKPOINT_PREFIX}{step:09d}"
     final = os.path.join(directory, name)
     if not os.path.isdir(final):
+        # The weights and the optimizers' moments, plus HDF5's headers (a few KiB each).
+        optimizers = [getattr(model, name, None) for name in ("g_optimizer", "d_optimizer")]
+        variables = [*model.weights, *(v for o in optimizers if o is not None for v in o.variables)]
+        ensure_free_space(directory, variables_nbytes(variables) + 8192 * len(variables) + 2**20)
         state = {"step": step, "epoch": step // steps_per_epoch,
                  "steps_per_epoch": steps_per_epoch,
                  "seeds": [np.asarray(v).tolist() for v in seed_states(model)]}

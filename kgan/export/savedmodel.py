@@ -150,7 +150,10 @@ def export_generator(
             # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask
             # allows.
             os.mkdir(tmp_dir)
-            tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
+            try:
+                tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
+            except tf.errors.OpError as error:  # a full disk, a folder made read-only...
+                raise KganError(f"cannot write {final_dir}: {_reason(error)}") from None
             if os.path.exists(final_dir):
                 raise KganError(f"{final_dir} appeared while exporting: export again")
     except BaseException:
@@ -158,3 +161,10 @@ def export_generator(
             os.rmdir(model_dir)
         raise
     return final_dir
+
+
+def _reason(error):
+    """The OS's words in a TensorFlow file error: "PATH; No space left on device [Op:SaveV2]"
+    -> "No space left on device"."""
+    line = (error.message.strip().splitlines() or [type(error).__name__])[-1]
+    return line.rsplit("; ", 1)[-1].split(" [Op:")[0]
