@@ -1,7 +1,8 @@
 """compare pix2pix|cyclegan|inception: float32 against the fastest configuration, in one process.
 
 The baseline is the float32 configuration as kgan ran it before `--precision` existed: float32
-compute and, for the GANs, separate discriminator calls on real and fake images. The
+compute and, for the GANs, separate discriminator calls on real and fake images and Keras'
+own Adam (kgan's `FusedAdam` updates each weight tensor in one kernel). The
 candidates are the precisions to try (default: this machine's default precision) with every
 other speed-up on, each also under XLA with `--jit-compile`. All are built in one process
 and timed in alternating rounds (baseline, candidates, baseline, ...), so that other load on
@@ -10,12 +11,14 @@ every configuration's images/s, the fastest candidate and `speedup`, its rate ov
 baseline's: the number to re-measure on another machine.
 """
 
+import keras
 import numpy as np
 
 from kgan.bench import common, train
 from kgan.cli import positive_int
 from kgan.metrics.inception import inception_feature_extractor
-from kgan.models.training import PRECISIONS, default_precision, precision_policy
+from kgan.models.training import (PRECISIONS, build_optimizer, default_precision,
+                                  precision_policy)
 
 MODELS = (*train.RECIPES, "inception")
 
@@ -46,16 +49,22 @@ def add_arguments(parser):
 def _train_timer(options, precision, jit_compile, baseline=False):
     """`time(steps, warmup) -> seconds` of a recipe's train step in one configuration.
 
-    The baseline calls the discriminator separately on real and fake images; other
-    configurations keep the model's own choice (fused where it has no batch norm and the
-    model fuses by default).
+    The baseline calls the discriminator separately on real and fake images and updates the
+    weights with Keras' own Adam, as kgan did before; other configurations keep the model's
+    choices (`FusedAdam`; one discriminator call where the model fuses them).
     """
     options = _with(options, jit_compile=jit_compile)
     model_options, model, batches = train.build(options, precision)
-    if baseline:
-        model.fuse_discriminator_calls = False  # before the first step traces it
+    if baseline:  # before the first step traces the model
+        model.fuse_discriminator_calls = False
+        for name, variables in (("g_optimizer", model.generator_variables),
+                                ("d_optimizer", model.discriminator_variables)):
+            config = getattr(model, name).get_config()
+            setattr(model, name, build_optimizer(keras.optimizers.Adam.from_config(config),
+                                                 variables))
     describe = {**train.describe(options, model_options, model),
-                "fused_discriminator_calls": bool(model.fuse_discriminator_calls)}
+                "fused_discriminator_calls": bool(model.fuse_discriminator_calls),
+                "optimizer": type(model.g_optimizer).__name__}
 
     def time(steps, warmup):
         return train.time_fit(model, batches, steps, warmup).seconds

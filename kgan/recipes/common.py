@@ -23,6 +23,7 @@ from kgan.cli import fraction, non_negative_float, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
 from kgan.metrics.inception import feature_precision, inception_feature_extractor
+from kgan.models.fused_adam import FusedAdam
 from kgan.run_folder import load_config
 from kgan.schedules import ConstantThenLinearDecay
 
@@ -85,7 +86,7 @@ def optimizer(options, steps_per_epoch):
         options.lr, (options.epochs - options.decay_epochs) * steps_per_epoch,
         options.decay_epochs * steps_per_epoch,
     )
-    return keras.optimizers.Adam(schedule, beta_1=options.beta1)
+    return FusedAdam(schedule, beta_1=options.beta1)
 
 
 def add_reconstruction_arguments(group, prefix, what, weight):

@@ -96,12 +96,14 @@ def test_compare_times_float32_against_the_fastest_in_one_process(capsys, model)
             "--rounds", "1", *TINY]
     result = _result(capsys, argv)
     baseline, candidates = result["baseline"], result["candidates"]
-    # The baseline is float32 with separate discriminator calls; the candidates keep the
-    # model's own choice, which is also separate calls for both recipes: pix2pix's batch norm
-    # cannot fuse, and CycleGAN leaves fusion off (it learned worse fused).
+    # The baseline is float32 with separate discriminator calls and Keras' Adam; the
+    # candidates keep the model's own choices: FusedAdam, and separate calls for both
+    # recipes too (pix2pix's batch norm cannot fuse; CycleGAN learned worse fused).
     assert (baseline["precision"], baseline["fused_discriminator_calls"]) == ("float32", False)
     assert [c["precision"] for c in candidates] == ["float32", "mixed_bfloat16"]
     assert not any(c["fused_discriminator_calls"] for c in candidates)
+    assert baseline["optimizer"] == "Adam"  # Keras' own, as before FusedAdam
+    assert {c["optimizer"] for c in candidates} == {"FusedAdam"}
     assert result["fastest"] == max(candidates, key=lambda c: c["images_per_s"])
     assert result["speedup"] == pytest.approx(
         result["fastest"]["images_per_s"] / baseline["images_per_s"], rel=1e-3)
