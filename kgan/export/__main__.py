@@ -1,14 +1,16 @@
 """Export trained generators for TF Serving (`python -m kgan.export`).
 
 Usage: python -m kgan.export --checkpoint RUN_DIR|FILE.keras --name NAME [--version N]
-    [--export-base DIR]
+    [--export-base DIR] [--precision P]
 
 Writes `EXPORT_BASE/NAME/VERSION/` (a SavedModel with the `serving_default` and
 `translate_image` signatures) and prints its path. A run folder's generators are named as
 the recipes' `--export NAME` names them: pix2pix's `generator.keras` as NAME, CycleGAN's
 `generator_ab.keras` (A -> B) as NAME and `generator_ba.keras` (B -> A) as NAME_BtoA. VERSION
 is the next free one of each name unless `--version` is given; an existing version is never
-overwritten.
+overwritten. The export computes in the precision the generator was trained in, or in
+`--precision` (the signatures take and return float32 either way): `kgan.translate` and TF
+Serving run the export as it was made.
 """
 
 import argparse
@@ -19,7 +21,8 @@ import sys
 import kgan.networks  # noqa: F401
 from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.errors import KganError
-from kgan.export.savedmodel import export_generator, validate_name
+from kgan.export.savedmodel import export_generator, validate_name, with_precision
+from kgan.models.training import PRECISIONS
 from kgan.export.signatures import DEFAULT_MAX_PIXELS
 from kgan.run_folder import GENERATORS, RunFolder
 
@@ -57,6 +60,11 @@ def parse_args(argv=None):
         help="translate_image resizes images to this square size (default: each side to its "
         "nearest multiple of the stride)",
     )
+    parser.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="compute in this precision (default: the one the generator was trained in); "
+        "e.g. float32 for a machine without fast bfloat16",
+    )
     return parser.parse_args(argv)
 
 
@@ -83,6 +91,9 @@ def _export(options):
     files = generator_files(options.checkpoint, options.name)
     # Loaded before anything is written, so a corrupt second file exports nothing.
     generators = [(model_name, load_keras_model(path)) for model_name, path in files]
+    if options.precision:
+        generators = [(model_name, with_precision(generator, options.precision))
+                      for model_name, generator in generators]
     # With --version, NAME_BtoA/N existing must fail before NAME/N is written, not after.
     if options.version:
         for model_name, _ in files:

@@ -9,6 +9,7 @@ never replaced.
 import os
 import re
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -168,3 +169,24 @@ def _reason(error):
     -> "No space left on device"."""
     line = (error.message.strip().splitlines() or [type(error).__name__])[-1]
     return line.rsplit("; ", 1)[-1].split(" [Op:")[0]
+
+
+def with_precision(model, precision):
+    """A copy of the functional generator `model` that computes in `precision`.
+
+    Every layer takes the dtype policy `precision` (one of `kgan.models.training.PRECISIONS`)
+    except the output layers, which stay float32 as the networks build them; the weights
+    (float32 under every policy) are copied. The result is what an export traced from it
+    computes, whatever precision the model was trained in.
+    """
+    outputs = {id(tensor._keras_history.operation) for tensor in model.outputs}
+
+    def clone(layer):
+        config = layer.get_config()
+        if id(layer) not in outputs and not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = precision
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy

@@ -85,6 +85,24 @@ def test_export_cli_exports_both_generators_of_a_cyclegan_run(cyclegan_run_dir, 
     assert sorted(os.listdir(base / "tiles")) == ["1"]
 
 
+def test_export_cli_precision_sets_what_the_export_computes_in(cyclegan_run_dir, tmp_path,
+                                                                capsys):
+    base = tmp_path / "savedmodels"
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    expected = tf.keras.models.load_model(cyclegan_run_dir / "generator_ab.keras")(images)
+    served = {}
+    for precision in ("mixed_bfloat16", "float32"):
+        args = ["--checkpoint", str(cyclegan_run_dir / "generator_ab.keras"), "--name",
+                precision, "--export-base", str(base), "--precision", precision]
+        assert export_cli.main(args) == 0
+        served[precision] = _served(base / precision / "1", images)
+        assert served[precision].dtype == np.float32  # float32 at the edges either way
+    # bfloat16 inside: close to the float32 generator, not equal; float32: equal.
+    difference = np.abs(served["mixed_bfloat16"] - expected).max()
+    assert 1e-6 < difference < 0.05
+    np.testing.assert_allclose(served["float32"], expected, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
