@@ -160,6 +160,9 @@ def _changes(grid, name):
     overrides = grid.get("variants", {}).get(name)
     if overrides is None:
         return ""
+    recipe = grid.get("recipes", {}).get(name, grid.get("recipe"))
+    if recipe != grid.get("recipe"):  # a variant trained by another recipe says so first
+        overrides = {"recipe": recipe, **overrides}
     return _options_text(overrides) or "(base)"
 
 
@@ -253,7 +256,9 @@ def report_blocks(rows, grid, figures=()):
     names = variant_names(rows, grid)
     failed = [n for n in names if not _done(by_name.get(n))]
     base = _options_text(grid.get("base", {}))
-    summary = (f"Recipe {grid.get('recipe', '?')}, {len(names)} variants"
+    recipes = sorted(set(grid.get("recipes", {}).values()) | {grid.get("recipe", "?")})
+    summary = (f"Recipe{'s' if len(recipes) > 1 else ''} {', '.join(recipes)}, "
+               f"{len(names)} variants"
                + (f" ({len(failed)} not finished: {', '.join(failed)})" if failed else "")
                + (f". Base options: {base}." if base else "."))
     blocks = [("h1", grid_title(grid)), ("p", summary), ("h2", "Results"),

@@ -67,6 +67,16 @@ def test_cyclegan_table_has_both_directions_fid_first():
         "Precision A→B", "Recall A→B", "Precision B→A", "Recall B→A"]
 
 
+def test_a_variant_of_another_recipe_names_it_in_its_changes_and_the_summary():
+    grid = {"recipe": "cyclegan", "title": "t",
+            "variants": {"cyclegan": {}, "fastcut": {"mode": "fastcut"}},
+            "recipes": {"cyclegan": "cyclegan", "fastcut": "cut"}}
+    rows = [{"variant": n, "status": "done", "fid_ab": "1"} for n in grid["variants"]]
+    assert [row[:2] for row in _as_text(report.results_table(rows, grid))] == [
+        ["cyclegan", "(base)"], ["fastcut", "recipe=cut, mode=fastcut"]]
+    assert ("p", "Recipes cut, cyclegan, 2 variants.") in report.report_blocks(rows, grid)
+
+
 def test_orderings_rank_best_first_and_compare_with_the_paper():
     lines = report.orderings(results_rows(PIX2PIX_GRID, PIX2PIX_METRICS), PIX2PIX_GRID)
     assert lines == [
