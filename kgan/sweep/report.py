@@ -58,6 +58,7 @@ th, td { border: 1px solid #d0d0d0; padding: .3em .65em; text-align: right; }
 td { white-space: nowrap; } th { background: #f3f3f3; }
 tr:nth-child(even) td { background: #fafafa; }
 td:nth-child(-n+2), th:nth-child(-n+2) { text-align: left; }
+td:nth-child(2) { white-space: normal; min-width: 12em; max-width: 22em; }
 td.failed { color: #a40000; text-align: left; white-space: normal; }
 figure { margin: 1.2em 0; } img { max-width: 100%; height: auto; }
 figcaption, .note { color: #555; font-size: .9em; }
