@@ -73,7 +73,8 @@ def _train_timer(options, precision, jit_compile, baseline=False):
 
 
 def _inception_timer(options, precision, jit_compile, baseline=False):
-    """`time(steps, warmup) -> seconds` of FID feature extraction in one configuration."""
+    """`time(steps, warmup) -> seconds` of FID feature extraction in one configuration
+    (`baseline` changes nothing: the network has no other choices)."""
     with precision_policy(precision):
         extractor = inception_feature_extractor(
             None if options.weights == "random" else options.weights)

@@ -179,11 +179,9 @@ def with_precision(model, precision):
     (float32 under every policy) are copied. The result is what an export traced from it
     computes, whatever precision the model was trained in.
     """
-    outputs = {id(tensor._keras_history.operation) for tensor in model.outputs}
-
     def clone(layer):
         config = layer.get_config()
-        if id(layer) not in outputs and not isinstance(layer, keras.layers.InputLayer):
+        if layer.name not in model.output_names and not isinstance(layer, keras.layers.InputLayer):
             config["dtype"] = precision
         return layer.__class__.from_config(config)
 

@@ -41,3 +41,17 @@ def test_fused_adam_round_trips_its_config():
         keras.saving.serialize_keras_object(optimizer))
     assert type(restored) is FusedAdam
     assert restored.get_config() == optimizer.get_config()
+
+
+def test_keras_adam_state_loads_into_fused_adam():
+    # What a checkpoint of a run trained with Keras' Adam holds: the step and the moments.
+    adam = keras.optimizers.Adam(learning_rate=1e-3)
+    adam_steps(adam, steps=3)
+    store = {}
+    adam.save_own_variables(store)
+    fused = FusedAdam(learning_rate=1e-3)
+    fused.build([keras.Variable(np.zeros(v.shape, "float32"))
+                 for v in adam._trainable_variables])
+    fused.load_own_variables(store)
+    for a, b in zip(fused.variables, adam.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
