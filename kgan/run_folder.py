@@ -197,8 +197,8 @@ class RunFolder:
         """
         for name in names:
             check_finite(getattr(model, name), f"the final {name}")
-        weights = [v for name in names for v in getattr(model, name).weights]
-        ensure_free_space(self.path, variables_nbytes(weights) + 8192 * len(weights) + 2**20)
+        ensure_free_space(self.path, _saved_bytes(
+            [v for name in names for v in getattr(model, name).weights]))
         paths = []
         for name in names:
             path = self.join(f"{name}.keras")
@@ -261,6 +261,12 @@ def seed_states(model):
     return [variable for variable in model.variables if id(variable) not in saved]
 
 
+def _saved_bytes(variables):
+    """An upper bound on the bytes a file of `variables` takes: their values, a few KiB of
+    HDF5 (or .keras) headers each, and 1 MiB for the rest."""
+    return variables_nbytes(variables) + 8192 * len(variables) + 2**20
+
+
 def epoch_means(model):
     """`{log key: [total, count]}` of the model's `keras.metrics.Mean` trackers: the running
     means of the epoch so far, which `model.save_weights` does not save."""
@@ -296,10 +302,9 @@ def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOIN
     name = f"{CHECKPOINT_PREFIX}{step:09d}"
     final = os.path.join(directory, name)
     if not os.path.isdir(final):
-        # The weights and the optimizers' moments, plus HDF5's headers (a few KiB each).
         optimizers = [getattr(model, name, None) for name in ("g_optimizer", "d_optimizer")]
-        variables = [*model.weights, *(v for o in optimizers if o is not None for v in o.variables)]
-        ensure_free_space(directory, variables_nbytes(variables) + 8192 * len(variables) + 2**20)
+        ensure_free_space(directory, _saved_bytes(
+            [*model.weights, *(v for o in optimizers if o is not None for v in o.variables)]))
         state = {"step": step, "epoch": step // steps_per_epoch,
                  "steps_per_epoch": steps_per_epoch,
                  "seeds": [np.asarray(v).tolist() for v in seed_states(model)]}
