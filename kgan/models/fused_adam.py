@@ -16,7 +16,7 @@ class FusedAdam(keras.optimizers.Adam):
 
     The update is Keras Adam's formula: m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
     w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps). With `amsgrad` it falls back
-X
+    to Keras' ops. Its variables are Adam's, so a checkpoint made with Keras' Adam loads.
     """
 
     def update_step(self, gradient, variable, learning_rate):
