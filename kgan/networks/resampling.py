@@ -91,8 +91,9 @@ class BinomialUpsample2D(keras.layers.Layer):
     def call(self, inputs):
         x = ops.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
         x = _insert_zeros(_insert_zeros(x, 1), 2)
-        kernel = binomial_kernel(UPSAMPLE_TAPS, gain=4.0)[::-1, ::-1]  # correlate = convolve
-        x = _depthwise(x, np.ascontiguousarray(kernel), 1)
+        # depthwise_conv correlates; flipped, it convolves (the same for a symmetric kernel).
+        kernel = np.ascontiguousarray(binomial_kernel(UPSAMPLE_TAPS, gain=4.0)[::-1, ::-1])
+        x = _depthwise(x, kernel, 1)
         return x[:, :-1, :-1, :]
 
     def compute_output_shape(self, input_shape):
