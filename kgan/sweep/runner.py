@@ -166,7 +166,7 @@ class Sweep:
         todo = [run for run in runs if self.evaluation(run) is None]
         seeds = f" x {len(self.seeds)} seeds" if self.seeds else ""
         print_fn(f"sweep {self.grid['title']}: {len(self.grid['variants'])} variants{seeds}, "
-                 f"{len(runs) - len(todo)} runs already finished, writing {self.out}")
+                 f"{len(runs) - len(todo)} already finished, writing {self.out}")
         spent = []
         for index, run in enumerate(runs, 1):
             if run not in todo:
