@@ -1,7 +1,7 @@
 """The report of sweeps with seeds, FID intervals and best-epoch scores: means and spreads,
 orderings stated only beyond the noise, final and best columns, how each row was scored."""
 
-from kgan.sweep import report
+from kgan.sweep import figures, report
 from kgan.sweep.results_table import results_table
 
 GRID = {"recipe": "pix2pix", "title": "t", "base": {"eval-every": 2},
@@ -71,3 +71,11 @@ def test_notes_say_what_the_brackets_mean_and_which_runs_had_no_validation_split
             "final generator is scored.") in notes
     assert ("p", "Recipe pix2pix, 3 variants, seeds 0, 1, 2. Base options: eval-every=2.") \
         in blocks
+
+
+def test_figures_draw_each_variants_lowest_seed(tmp_path):
+    for folder in ("a/seed10", "a/seed2", "a/notes", "b"):
+        (tmp_path / "runs" / folder).mkdir(parents=True)
+    assert figures.variant_run(str(tmp_path), "a") == str(tmp_path / "runs" / "a" / "seed2")
+    assert figures.variant_run(str(tmp_path), "b") == str(tmp_path / "runs" / "b")
+    assert figures.variant_run(str(tmp_path), "c") == str(tmp_path / "runs" / "c")

@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
-from pathlib import Path
 
 from kgan.errors import ConfigError
 from kgan.sweep.grid import load_grid
