@@ -88,6 +88,9 @@ def load_grid(path):
     if protocol not in PROTOCOLS:
         raise ConfigError(f"{path}: protocol must be one of {', '.join(PROTOCOLS)}, "
                           f"got {protocol!r}")
+    seeded = [where for where, table in [("base", base), *variants.items()] if "seed" in table]
+    if "seeds" in grid and seeded:
+        raise ConfigError(f"{path}: seeds and {seeded[0]}.seed both set the seed; keep seeds")
     return {
         "recipe": recipe,
         "protocol": protocol,

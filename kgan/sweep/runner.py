@@ -12,7 +12,7 @@ A sweep folder (`--out DIR`) holds:
     report.md, report.html, figures/
 
 Each run is trained and evaluated in a child process, so one that fails (or runs out of
-memory) is reported with its error and the sweep goes on. A variant whose evaluation.json
+memory) is reported with its error and the sweep goes on. A run whose evaluation.json
 exists is finished and skipped; any other resumes from its last checkpoint, so rerunning a
 killed sweep loses at most what the recipe had not checkpointed.
 """
@@ -160,7 +160,7 @@ class Sweep:
         """Train and evaluate every unfinished variant, then write results.csv and the report.
 
         Returns:
-            int: the number of variants that failed.
+            int: the number of runs that failed.
         """
         runs = self.runs()
         todo = [run for run in runs if self.evaluation(run) is None]

@@ -155,6 +155,7 @@ def test_every_shipped_grid_loads_and_names_known_recipes():
     ('recipe = "pix2pix"\n[base]\nprotocol = "paper"\n[variants.a]\n',
      "base.protocol is a setting of the whole grid"),
     ('recipe = "pix2pix"\n[variants.a]\nseeds = 1\n', "variants.a.seeds is a setting of"),
+    ('recipe = "pix2pix"\nseeds = [1]\n[variants.a]\nseed = 2\n', "seeds and a.seed both"),
 ])
 def test_bad_protocol_and_seeds_are_one_line_errors(tmp_path, text, message):
     path = tmp_path / "grid.toml"
