@@ -145,6 +145,14 @@ def _first(batches, count):
     return next(iter(batches.unbatch().batch(count)))
 
 
+def _load_seeded(path):
+    """Load a generator after seeding: a Dropout layer draws its seed from Python's `random`
+    when it is built, so under the paper protocol (dropout on) a generator saved twice (final
+    and best of the same epoch) is then scored with the same masks and gets the same scores."""
+    keras.utils.set_random_seed(0)
+    return load_keras_model(path)
+
+
 def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
                  feature_extractor="fid", protocol="inference", feature_precision="float32"):
     """Score a run folder's final (and best) generator(s) on the test split; write
@@ -164,7 +172,6 @@ def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
     Returns:
         dict: the evaluation.json written.
     """
-    keras.utils.set_random_seed(0)  # the paper protocol's dropout: the same images each time
     folder = RunFolder(run)
     options = recipe.parse_args(["--config", folder.join("config.toml"), "--out", run])
     best = read_best(folder.best)
@@ -172,7 +179,7 @@ def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
     if best is not None:
         sets.append([os.path.join(folder.best, f"{name}.keras") for name in recipe.generators])
     # One generator per direction, final then best: [[final A->B, best A->B], [B->A ...]].
-    by_direction = [[load_keras_model(paths[i]) for paths in sets]
+    by_direction = [[_load_seeded(paths[i]) for paths in sets]
                     for i in range(len(recipe.generators))]
     if not callable(feature_extractor):
         feature_extractor = inception_feature_extractor(feature_extractor,
