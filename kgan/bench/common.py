@@ -36,11 +36,12 @@ def _default(value):
     return "the recipe's" if value is None else value
 
 
-def add_precision_arguments(parser, jit_compile=True):
-    """Add --precision and, where the benchmark compiles a Keras model, --jit-compile."""
-    parser.add_argument("--precision", default="auto", choices=("auto",) + PRECISIONS,
-                        help="Keras dtype policy of the networks (default auto: "
-                        f"{default_precision()} on this machine)")
+def add_precision_arguments(parser, jit_compile=True, default="auto"):
+    """Add --precision (default `default`) and, where the benchmark compiles a Keras model,
+    --jit-compile."""
+    shown = f"auto: {default_precision()} on this machine" if default == "auto" else default
+    parser.add_argument("--precision", default=default, choices=("auto",) + PRECISIONS,
+                        help=f"Keras dtype policy of the networks (default {shown})")
     if jit_compile:
         parser.add_argument("--jit-compile", action="store_true",
                             help="compile(jit_compile=True): XLA; off by default, where Keras' "

@@ -7,7 +7,7 @@ included) batch by batch, as `kgan.metrics.extract_features` feeds them.
 import numpy as np
 
 from kgan.bench import common
-from kgan.metrics.inception import inception_feature_extractor
+from kgan.metrics.inception import FEATURE_PRECISION, inception_feature_extractor
 from kgan.models.training import precision_policy, resolve_precision
 
 
@@ -18,7 +18,8 @@ def add_arguments(parser):
                         "(no weights needed: same speed) or a .weights.h5 file of the FID "
                         "network")
     common.add_size_arguments(parser, image_size=256, batch_size=50, steps=10, warmup=1)
-    common.add_precision_arguments(parser)
+    # float32 by default, as every score kgan writes; mixed_bfloat16 measures the faster path.
+    common.add_precision_arguments(parser, default=FEATURE_PRECISION)
 
 
 def run(options):

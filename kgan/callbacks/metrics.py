@@ -1,16 +1,17 @@
-"""Evaluation during training: FID, precision/recall and PSNR/SSIM written into the epoch logs."""
+"""Evaluation during training: FID, KID, precision/recall and PSNR/SSIM in the epoch logs."""
 
 import keras
-import numpy as np
 
+from kgan.metrics import registry
 from kgan.metrics.evaluation import ImageSetMetrics
+from kgan.metrics.protocol import generate
 
 
 class ImageMetricsCallback(keras.callbacks.Callback):
     """Every N epochs, translate a held-out set and put its metrics into `logs`.
 
-    The keys (`val_fid`, `val_precision`, `val_recall`, `val_psnr`, `val_ssim` with the
-    default prefix) reach History, CSVLogger, TensorBoard, EarlyStopping and
+    The keys (`val_precision`, `val_recall`, `val_fid`, `val_kid`, `val_psnr`, `val_ssim`
+    with the default prefix, as `kgan.metrics.registry` lists them) reach History, CSVLogger, TensorBoard, EarlyStopping and
     `ModelCheckpoint(monitor="val_fid", mode="min")`, provided this callback comes before
     them in the `callbacks` list (Keras calls them in order). On epochs without an evaluation the
     keys are absent, so monitors should use `every_n_epochs=1` or expect Keras' "metric not
@@ -30,7 +31,8 @@ class ImageMetricsCallback(keras.callbacks.Callback):
         generator: the network that translates (default: the model being fit, whose call
             runs its generator, e.g. Pix2Pix or CycleGAN's A -> B).
         paired: also compute PSNR/SSIM of outputs vs targets.
-        precision_recall: also compute improved precision/recall (k nearest neighbours).
+        precision_recall: also compute improved precision/recall (k nearest neighbours)
+            and KID.
         k: neighbourhood size for precision/recall.
         prefix: prefix of the log keys.
     """
@@ -51,24 +53,23 @@ class ImageMetricsCallback(keras.callbacks.Callback):
     @property
     def log_keys(self):
         """The keys this callback writes into the logs on the epochs it evaluates."""
-        names = ["fid"]
-        if self.precision_recall:
-            names += ["precision", "recall"]
-        if self.paired:
-            names += ["psnr", "ssim"]
+        names = registry.keys(self.paired, self.precision_recall)
+        if not self.precision_recall:
+            names.remove("kid")
         return [self.prefix + name for name in names]
 
     def evaluate(self):
         """Run the generator over the dataset; returns the metrics dict (unprefixed)."""
         if self._metrics is None:
             self._metrics = ImageSetMetrics(self.feature_extractor, k=self.k,
-                                            precision_recall=self.precision_recall)
+                                            precision_recall=self.precision_recall,
+                                            kid=self.precision_recall)
         metrics = self._metrics
         metrics.reset_fake()
         generator = self.generator or self.model
         first_pass = metrics.real.count == 0
         for inputs, targets in self.dataset:
-            outputs = np.asarray(generator(inputs, training=False))
+            outputs = generate(generator, inputs)
             metrics.update_fake(outputs)
             if first_pass:
                 metrics.update_real(targets)
@@ -81,6 +82,5 @@ class ImageMetricsCallback(keras.callbacks.Callback):
             return
         results = self.evaluate()
         if logs is not None:
-            for name in ("fid", "precision", "recall", "psnr", "ssim"):
-                if name in results:
-                    logs[self.prefix + name] = results[name]
+            for key in self.log_keys:
+                logs[key] = results[key[len(self.prefix):]]

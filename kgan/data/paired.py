@@ -12,7 +12,7 @@ training, the pix2pix jitter and flip applied identically to both halves.
 import tensorflow as tf
 
 from kgan.data import bluemarble, folders
-from kgan.data.tfds_common import split_pair, tfds_split
+from kgan.data.tfds_common import images, tfds_split
 from kgan.data.tfds_pix2pix import PIX2PIX_SETS, pix2pix_builder
 from kgan.data.transforms import paired_jitter, resize, to_float
 from kgan.errors import ConfigError
@@ -32,8 +32,7 @@ def check_direction(direction):
 def tfds_pairs(builder, split):
     """`(a, b)` uint8 pairs of a prepared A|B builder's split ("val" falls back to "test")."""
     split = tfds_split(builder, split, fallback="test" if split == "val" else None)
-    ds = builder.as_dataset(split=split, shuffle_files=False)
-    return ds.map(split_pair, num_parallel_calls=tf.data.AUTOTUNE)
+    return images(builder, split).map(folders.split_side_by_side, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def paired_source(dataset="bluemarble", split="train", data_dir=None, image_size=256, *,

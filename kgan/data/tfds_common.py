@@ -28,7 +28,7 @@ from tensorflow_datasets.core.download import checksums as tfds_checksums
 from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
 from tensorflow_datasets.core.download.extractor import ExtractError
 
-from kgan.data.folders import split_side_by_side
+from kgan.data.folders import decode_rgb, split_side_by_side
 from kgan.errors import KganError
 
 CHECKSUMS_ENV = "KGAN_TFDS_CHECKSUMS"
@@ -125,11 +125,23 @@ def tfds_split(builder, split, fallback=None):
 
 def side_by_side_features(encoding_format, key_name):
     """The features of kgan's A|B builders: `image` (one A|B image per pair, A left, read
-    back by `split_pair`) and a text key naming the example (`key_name`)."""
+    read back by `images` and `split_side_by_side`, or by `split_pair`) and a text key naming the example (`key_name`)."""
     return tfds.features.FeaturesDict({
         "image": tfds.features.Image(shape=(None, None, 3), encoding_format=encoding_format),
         key_name: tfds.features.Text(),
     })
+
+
+def images(builder, split):
+    """The uint8 [H, W, 3] `image` of each example of a prepared builder's split, in order.
+
+    TFDS would decode JPEGs with TensorFlow's default fast IDCT, whose result depends on the
+    CPU; they are read as bytes and decoded exactly instead (`kgan.data.folders.decode_rgb`).
+    """
+    ds = builder.as_dataset(split=split, shuffle_files=False,
+                            decoders={"image": tfds.decode.SkipDecoding()})
+    return ds.map(lambda example: decode_rgb(example["image"]),
+                  num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def split_pair(example):

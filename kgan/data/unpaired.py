@@ -13,7 +13,7 @@ import math
 import tensorflow as tf
 
 from kgan.data import bluemarble, folders
-from kgan.data.tfds_common import tfds_split
+from kgan.data.tfds_common import images, tfds_split
 from kgan.data.tfds_cycle_gan import CYCLE_GAN_SETS, cycle_gan_builder
 from kgan.data.transforms import random_jitter, resize, to_float
 from kgan.errors import ConfigError
@@ -37,8 +37,7 @@ def cycle_gan_source(name, domain, split, tfds_dir=None, **kwargs):
     """
     folders.check_domain(domain)
     builder = cycle_gan_builder(name, tfds_dir, **kwargs)
-    ds = builder.as_dataset(split=tfds_split(builder, f"{split}{domain}"), shuffle_files=False)
-    return ds.map(lambda example: example["image"], num_parallel_calls=tf.data.AUTOTUNE)
+    return images(builder, tfds_split(builder, f"{split}{domain}"))
 
 
 def unpaired_source(dataset="bluemarble", domain="A", split="train", data_dir=None,

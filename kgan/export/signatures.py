@@ -22,8 +22,10 @@ import keras
 import tensorflow as tf
 
 from kgan.errors import KganError
+from kgan.networks.resampling import BlurDownsample2D
 
 _DOWNSAMPLING_LAYERS = (
+    BlurDownsample2D,
     keras.layers.Conv2D,
     keras.layers.SeparableConv2D,
     keras.layers.DepthwiseConv2D,

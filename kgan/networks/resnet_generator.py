@@ -14,16 +14,21 @@ import tensorflow as tf
 
 from kgan.errors import ConfigError
 from kgan.networks.layers import apply, conv_init, normalization
+from kgan.networks.resampling import (
+    blur_downsample, check_sampling, downsampling_stride, upsampling_conv,
+)
 
 # The two stride-2 stages: inputs must be multiples of this.
 STRIDE = 4
 MIN_SIZE, MAX_SIZE = 32, 512
-# The layers CUT's PatchNCE loss compares: the paper's nce_layers 0, 4, 8, 12, 16 of the
-# official generator's layer list, which are the reflection-padded input, the first and the
-# second downsampling convolution (before their norm) and the outputs of the first and the
-# fifth residual block. The official convolutions downsample after a stride-1 conv and a blur
-# (anti-aliasing), these with stride 2, so layers 4 and 8 are here at 1/2 and 1/4 of the
-# image size instead of 1 and 1/2.
+# The layers CUT's PatchNCE loss compares: the paper's nce_layers 0, 4, 8, 12, 16 index the
+# official generator's nn.Sequential, which with its default antialiasing reads: 0 reflection
+# pad, 1-3 c7s1 conv/norm/ReLU, 4-7 down0 conv (stride 1)/norm/ReLU/blur, 8-11 down1 likewise,
+# 12-20 the residual blocks. So the features are the reflection-padded input, the two
+# downsampling convolutions' outputs (before their norm, at 1 and 1/2 of the image size) and
+# the outputs of the first and the fifth residual block: with downsample="antialias" these
+# names are exactly those layers. With downsample="strided" down0_conv and down1_conv
+# convolve at stride 2, so their features are at 1/2 and 1/4 of the image size.
 NCE_LAYERS = ("in_pad", "down0_conv", "down1_conv", "block0_add", "block4_add")
 
 
@@ -64,6 +69,8 @@ def resnet_generator(
     dropout=0.0,
     input_channels=3,
     output_channels=3,
+    upsample="transpose",
+    downsample="strided",
     name=None,
 ):
     """Build the CycleGAN ResNet generator as a functional Keras model.
@@ -72,7 +79,10 @@ def resnet_generator(
     stride-2 conv, norm, ReLU; Rk = residual block of two reflection-padded 3x3 convs;
     uk = 3x3 stride-1/2 transposed conv, norm, ReLU):
         c7s1-k, d2k, d4k, R4k x n_blocks, u2k, uk, c7s1-output_channels (tanh, no norm)
-    The paper uses 9 blocks for 256 px and 6 for 128 px.
+    The paper uses 9 blocks for 256 px and 6 for 128 px. CUT's code replaces dk by a 3x3
+    stride-1 conv, norm, ReLU and a [1, 2, 1] blur subsampling by 2 (`downsample=
+    "antialias"`), and uk by a fixed [1, 3, 3, 1] binomial upsampling, a 3x3 conv, norm, ReLU
+    (`upsample="antialias"`); `upsample="resize"` upsamples by nearest-neighbour repetition.
 
     The model is fully convolutional with a total stride of 4: it accepts any height and
     width that are multiples of 4 (and larger than 6, for the reflection padding).
@@ -86,6 +96,8 @@ def resnet_generator(
         dropout: dropout rate inside the residual blocks (0, the CycleGAN default).
         input_channels: channels of the input image.
         output_channels: channels of the output image.
+        upsample: "transpose" (CycleGAN's), "resize" or "antialias" (CUT's).
+        downsample: "strided" (CycleGAN's) or "antialias" (CUT's).
         name: model name (default `resnet_generator_<n_blocks>`).
 
     Returns:
@@ -99,12 +111,12 @@ def resnet_generator(
         )
     if n_blocks < 0:
         raise ConfigError(f"n_blocks must be >= 0, got {n_blocks}")
+    check_sampling(upsample, downsample)
     use_bias = norm == "none"  # a norm's offset makes the conv bias redundant
 
-    def conv(x, filters, kernel, stride, label):
+    def conv(x, filters, kernel, stride, label, padding="valid"):
         return keras.layers.Conv2D(
-            filters, kernel, strides=stride, use_bias=use_bias,
-            padding="valid" if stride == 1 else "same",
+            filters, kernel, strides=stride, use_bias=use_bias, padding=padding,
             kernel_initializer=conv_init(), name=f"{label}_conv",
         )(x)
 
@@ -115,7 +127,9 @@ def resnet_generator(
     x = ReflectionPadding2D(3, name="in_pad")(inputs)
     x = norm_relu(conv(x, base_filters, 7, 1, "in"), "in")
     for i in range(2):
-        x = norm_relu(conv(x, base_filters * 2 ** (i + 1), 3, 2, f"down{i}"), f"down{i}")
+        x = conv(x, base_filters * 2 ** (i + 1), 3, downsampling_stride(downsample), f"down{i}",
+                 padding="same")
+        x = apply(norm_relu(x, f"down{i}"), blur_downsample(downsample, f"down{i}_blur"))
 
     filters = base_filters * 4
     for b in range(n_blocks):
@@ -129,10 +143,7 @@ def resnet_generator(
         x = keras.layers.Add(name=f"{label}_add")([x, y])
 
     for i in reversed(range(2)):
-        x = keras.layers.Conv2DTranspose(
-            base_filters * 2**i, 3, strides=2, padding="same", use_bias=use_bias,
-            kernel_initializer=conv_init(), name=f"up{i}_conv",
-        )(x)
+        x = upsampling_conv(x, base_filters * 2**i, 3, upsample, f"up{i}", use_bias=use_bias)
         x = norm_relu(x, f"up{i}")
 
     x = ReflectionPadding2D(3, name="out_pad")(x)

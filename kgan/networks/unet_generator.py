@@ -11,6 +11,9 @@ import keras
 
 from kgan.errors import ConfigError
 from kgan.networks.layers import apply, conv_init, normalization
+from kgan.networks.resampling import (
+    blur_downsample, check_sampling, downsampling_stride, upsampling_conv,
+)
 
 
 def unet_depth(image_size):
@@ -32,6 +35,8 @@ def unet_generator(
     dropout=0.5,
     input_channels=3,
     output_channels=3,
+    upsample="transpose",
+    downsample="strided",
     name="unet_generator",
 ):
     """Build the pix2pix U-Net as a functional Keras model.
@@ -42,6 +47,13 @@ def unet_generator(
     is fully convolutional: it accepts any height and width that are multiples of
     `2 ** log2(image_size)`.
 
+    Each encoder stage is a 4x4 conv, norm, LeakyReLU(0.2); each decoder stage an upsampling
+    conv, norm, dropout, ReLU. `downsample="antialias"` convolves at stride 1 and subsamples
+    with a [1, 2, 1] blur after the LeakyReLU (`BlurDownsample2D`), as CUT's networks do;
+    it costs about 4x the encoder's compute. `upsample="resize"` or `"antialias"` replaces
+    each 4x4 transposed conv (the last one included) by a nearest-neighbour or binomial
+    upsampling and a 3x3 conv (see `kgan.networks.resampling`).
+
     Args:
         image_size: training size, a power of two >= 32; sets the depth.
         base_filters: filters of the first layer (64 in the paper); deeper layers use
@@ -51,6 +63,8 @@ def unet_generator(
         dropout: dropout rate of the three innermost decoder stages (0 disables).
         input_channels: channels of the input image.
         output_channels: channels of the output image.
+        upsample: "transpose" (the paper's), "resize" or "antialias".
+        downsample: "strided" (the paper's) or "antialias".
         name: model name.
 
     Returns:
@@ -58,6 +72,7 @@ def unet_generator(
         [N, H, W, output_channels] in [-1, 1] (tanh).
     """
     depth = unet_depth(image_size)
+    check_sampling(upsample, downsample)
     filters = [base_filters * min(2**i, 8) for i in range(depth)]
 
     inputs = keras.Input((None, None, input_channels), name="images")
@@ -68,18 +83,19 @@ def unet_generator(
         # normalised over a batch of one would be all zeros.
         use_norm = 0 < i < depth - 1 and norm != "none"
         x = keras.layers.Conv2D(
-            f, 4, strides=2, padding="same", use_bias=not use_norm,
-            kernel_initializer=conv_init(), name=f"down{i}_conv",
+            f, 4, strides=downsampling_stride(downsample), padding="same",
+            use_bias=not use_norm, kernel_initializer=conv_init(), name=f"down{i}_conv",
         )(x)
-        x = apply(x, normalization(norm, f"down{i}_norm") if use_norm else None)
-        x = keras.layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
+        x = apply(
+            x,
+            normalization(norm, f"down{i}_norm") if use_norm else None,
+            keras.layers.LeakyReLU(0.2, name=f"down{i}_lrelu"),
+            blur_downsample(downsample, f"down{i}_blur"),
+        )
         skips.append(x)
 
     for j, i in enumerate(reversed(range(depth - 1))):
-        x = keras.layers.Conv2DTranspose(
-            filters[i], 4, strides=2, padding="same", use_bias=norm == "none",
-            kernel_initializer=conv_init(), name=f"up{i}_conv",
-        )(x)
+        x = upsampling_conv(x, filters[i], 4, upsample, f"up{i}", use_bias=norm == "none")
         x = apply(
             x,
             normalization(norm, f"up{i}_norm"),
@@ -89,9 +105,6 @@ def unet_generator(
         if skip_connections:
             x = keras.layers.Concatenate(name=f"up{i}_skip")([x, skips[i]])
 
-    x = keras.layers.Conv2DTranspose(
-        output_channels, 4, strides=2, padding="same", kernel_initializer=conv_init(),
-        name="out_conv",
-    )(x)
+    x = upsampling_conv(x, output_channels, 4, upsample, "out")
     outputs = keras.layers.Activation("tanh", dtype="float32", name="out_tanh")(x)
     return keras.Model(inputs, outputs, name=name)

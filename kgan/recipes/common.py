@@ -22,7 +22,7 @@ from kgan.callbacks import FiniteLossGuard, HistoryCSV, ImageMetricsCallback, Re
 from kgan.cli import fraction, non_negative_float, run_reporting_errors
 from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
-from kgan.metrics.inception import feature_precision, inception_feature_extractor
+from kgan.metrics.inception import inception_feature_extractor
 from kgan.models.fused_adam import FusedAdam
 from kgan.run_folder import load_config
 from kgan.schedules import ConstantThenLinearDecay
@@ -205,11 +205,12 @@ def metrics_callbacks(options, dataset, generator, paired):
         return []
     try:
         # Loaded now, not at the first evaluation, so missing weights show before training.
-        extractor = inception_feature_extractor("fid", precision=feature_precision())
+        extractor = inception_feature_extractor("fid")  # float32 features, whatever the training
     except KganError as error:
         print(f"warning: training without --eval-every: {error}", file=sys.stderr)
         return []
-    print(f"eval: {count} held-out images every {options.eval_every} epoch(s)")
+    print(f"eval: {count} held-out images every {options.eval_every} epoch(s) "
+          "(float32 features, inference protocol)")
     return [ImageMetricsCallback(images.batch(EVAL_BATCH_SIZE), options.eval_every,
                                  feature_extractor=extractor, generator=generator,
                                  paired=paired)]

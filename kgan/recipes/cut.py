@@ -1,7 +1,9 @@
 """Train CUT or FastCUT: `python -m kgan.recipes.cut [--mode cut|fastcut] [options]`.
 
 Defaults are the paper's: 256 px, batch 1, Adam(2e-4, beta1 0.5), LSGAN loss, a ResNet
-generator with 9 blocks and instance norm, a 70x70 PatchGAN, no image pool, PatchNCE on the
+generator with 9 blocks and instance norm, a 70x70 PatchGAN, both with the CUT code's
+antialiased sampling (`--upsample antialias --downsample antialias`; `transpose` and
+`strided` give CycleGAN's networks), no image pool, PatchNCE on the
 generator's layers 0, 4, 8, 12, 16 (`kgan.networks.NCE_LAYERS`) with 256 patches per layer,
 temperature 0.07 and two-layer heads of 256 units, jitter 286 -> 256 and flips. `--mode cut`
 (the default) adds the identity PatchNCE term on B images with NCE weight 1 and trains 400
@@ -51,6 +53,10 @@ class CUTRecipe(Recipe):
     image_sizes = "a multiple of 4 from 32 to 512"
     norm = "instance"
     gan_loss = "lsgan"
+    upsample = "antialias"  # the CUT code's default sampling, in G and D
+    downsample = "antialias"
+    # CUT run folders of kgan before --upsample/--downsample trained CycleGAN's sampling.
+    older_defaults = {"upsample": "transpose", "downsample": "strided"}
 
     def __init__(self, defaults=None):
         self.defaults = defaults
@@ -103,9 +109,11 @@ class CUTRecipe(Recipe):
 
     def create_model(self, options):
         generator = resnet_generator(options.image_size, n_blocks=RESNET_BLOCKS[options.generator],
-                                     base_filters=options.base_filters, norm=options.norm)
+                                     base_filters=options.base_filters, norm=options.norm,
+                                     upsample=options.upsample, downsample=options.downsample)
         discriminator = patch_discriminator(options.patch, conditional=False,
-                                            base_filters=options.base_filters, norm=options.norm)
+                                            base_filters=options.base_filters, norm=options.norm,
+                                            downsample=options.downsample)
         nce_layers = [name.strip() for name in options.nce_layers.split(",") if name.strip()]
         return CUT(generator, discriminator, nce_layers=nce_layers,
                    augment_on_device=options.augment_on_device, seed=options.seed)

@@ -56,16 +56,19 @@ class CycleGANRecipe(Recipe):
 
     def build_generator(self, options, name):
         """One generator of the kind `--generator` names."""
+        sampling = dict(upsample=options.upsample, downsample=options.downsample)
         if options.generator == "unet":
             return unet_generator(options.image_size, base_filters=options.base_filters,
-                                  norm=options.norm, dropout=0.0, name=name)
+                                  norm=options.norm, dropout=0.0, name=name, **sampling)
         return resnet_generator(options.image_size, n_blocks=RESNET_BLOCKS[options.generator],
-                                base_filters=options.base_filters, norm=options.norm, name=name)
+                                base_filters=options.base_filters, norm=options.norm, name=name,
+                                **sampling)
 
     def create_model(self, options):
         discriminators = [
             patch_discriminator(options.patch, conditional=False,
-                                base_filters=options.base_filters, norm=options.norm, name=name)
+                                base_filters=options.base_filters, norm=options.norm,
+                                downsample=options.downsample, name=name)
             for name in ("discriminator_a", "discriminator_b")
         ]
         return CycleGAN(

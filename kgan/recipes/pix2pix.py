@@ -37,10 +37,11 @@ class Pix2PixRecipe(Recipe):
 
     def create_model(self, options):
         generator = unet_generator(options.image_size, base_filters=options.base_filters,
-                                   skip_connections=not options.no_skip, norm=options.norm)
+                                   skip_connections=not options.no_skip, norm=options.norm,
+                                   upsample=options.upsample, downsample=options.downsample)
         discriminator = patch_discriminator(options.patch, conditional=True,
                                             base_filters=options.base_filters,
-                                            norm=options.norm)
+                                            norm=options.norm, downsample=options.downsample)
         return Pix2Pix(generator, discriminator, augment_on_device=options.augment_on_device,
                        seed=options.seed)
 

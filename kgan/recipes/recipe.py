@@ -24,7 +24,7 @@ from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
 from kgan.errors import ConfigError
 from kgan.models.training import PRECISIONS, default_precision, precision_policy, resolve_precision
-from kgan.networks import RECEPTIVE_FIELDS
+from kgan.networks import DOWNSAMPLING, RECEPTIVE_FIELDS, UPSAMPLING
 from kgan.networks.layers import NORMS
 from kgan.recipes import common
 from kgan.recipes.data import add_data_arguments
@@ -50,7 +50,10 @@ class Recipe:
         sample_grid: the sample callback class, called as `(first, second, directory)` with
             `--samples` held-out (input, target) examples.
         image_sizes: which `--image-size` values the networks take, for the help.
-        norm, gan_loss: the defaults of `--norm` and `--gan-loss`.
+        norm, gan_loss, upsample, downsample: the defaults of `--norm`, `--gan-loss`,
+            `--upsample` and `--downsample`.
+        older_defaults: {option: value} for options whose default changed: the value a run
+            folder written before (its config.toml lacks the option) was trained with.
 
     and implement `add_model_arguments`, `create_model` and `loss_arguments` (and, for checks
     argparse cannot make, `check`).
@@ -64,6 +67,9 @@ class Recipe:
     image_sizes = "a power of two >= 32"
     norm = "batch"
     gan_loss = "bce"
+    upsample = "transpose"
+    downsample = "strided"
+    older_defaults = {}
 
     def add_model_arguments(self, model, objective):
         """Add the recipe's own options to the "model" and "objective" argparse groups."""
@@ -94,6 +100,12 @@ class Recipe:
                            help=f"normalisation ({self.norm})")
         model.add_argument("--patch", type=int, default=70, choices=RECEPTIVE_FIELDS,
                            help="discriminator receptive field in pixels (default 70)")
+        model.add_argument("--upsample", default=self.upsample, choices=UPSAMPLING,
+                           help="generator upsampling: transposed conv, nearest resize + conv, "
+                           f"or CUT's binomial upsample + conv (default {self.upsample})")
+        model.add_argument("--downsample", default=self.downsample, choices=DOWNSAMPLING,
+                           help="G and D downsampling: strided conv, or CUT's stride-1 conv + "
+                           f"[1,2,1] blur subsampling (default {self.downsample})")
         objective = parser.add_argument_group("objective")
         objective.add_argument("--gan-loss", default=self.gan_loss,
                                choices=tuple(losses.ADVERSARIAL),
@@ -236,6 +248,7 @@ class Recipe:
     def _train(self, options, strategy, folder, export_base):
         keras.utils.set_random_seed(options.seed)
         defaults = {action.dest: action.default for action in self.build_parser()._actions}
+        defaults.update(self.older_defaults)
         folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
         try:
             return self._resume_and_fit(options, strategy, folder, export_base)

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from kgan.data import folders, paired_source
@@ -167,3 +168,11 @@ def test_broken_symlinks_are_bad_files_not_silently_skipped(tmp_path, link):
         folders.unpaired_folder_files(str(tmp_path), "A", "train")
     assert folders.unpaired_folder_files(str(tmp_path), "A", "train", "skip") == [
         str(folder / "1.png")]
+
+
+def test_jpegs_decode_exactly_as_pillow_does(facades_dir):
+    """The exact integer IDCT: the same pixels on every CPU (TF's default fast IDCT differs
+    from Pillow by up to ~24 levels here, and between CPUs)."""
+    for path in sorted((facades_dir / "test").glob("*.jpg"))[:3]:
+        decoded = folders.decode_rgb(tf.io.read_file(str(path))).numpy()
+        np.testing.assert_array_equal(decoded, np.asarray(Image.open(path).convert("RGB")))

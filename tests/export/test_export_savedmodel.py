@@ -10,7 +10,7 @@ import tensorflow as tf
 from kgan.errors import KganError
 from kgan.export import export_generator, generator_stride, list_versions, resolve_export
 from kgan.export import savedmodel
-from kgan.networks import unet_generator
+from kgan.networks import resnet_generator, unet_generator
 
 
 def _tree(folder):
@@ -98,6 +98,23 @@ def test_resolve_export_finds_latest_version(generator, tmp_path):
 @pytest.mark.parametrize("image_size, stride", [(32, 32), (64, 64), (256, 256)])
 def test_stride_of_unet_is_its_image_size(image_size, stride):
     assert generator_stride(unet_generator(image_size, base_filters=4)) == stride
+
+
+def test_antialiased_generators_export_with_their_stride_and_outputs(tmp_path):
+    unet = unet_generator(64, base_filters=4, upsample="antialias", downsample="antialias")
+    assert generator_stride(unet) == 64  # the blurs subsample, the convolutions do not
+    model = resnet_generator(32, n_blocks=1, base_filters=4, upsample="antialias",
+                             downsample="antialias")
+    rng = np.random.default_rng(0)
+    for variable in model.trainable_variables:
+        variable.assign(variable + rng.normal(0.0, 0.05, variable.shape).astype("float32"))
+    assert generator_stride(model) == 4
+    serve = tf.saved_model.load(export_generator(model, str(tmp_path), name="aa"))
+    images = rng.uniform(-1, 1, (2, 32, 48, 3)).astype("float32")
+    output = serve.signatures["serving_default"](images=tf.constant(images))["images"]
+    expected = model(images, training=False).numpy()
+    assert expected.std() > 0.01
+    np.testing.assert_allclose(output, expected, atol=1e-5, rtol=0)
 
 
 def test_stride_of_a_resnet_like_generator_is_4():

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from kgan.errors import ConfigError
-from kgan.networks import patch_discriminator, unet_generator
+from kgan.networks import patch_discriminator, resnet_generator, unet_generator
 
 
 @pytest.mark.parametrize("size", [32, 64, 128, 256, 512])
@@ -45,10 +45,11 @@ def test_full_size_networks_have_the_papers_parameter_counts():
     assert patch_discriminator(70).count_params() == pytest.approx(2.769e6, rel=1e-3)
 
 
-def measured_receptive_field(receptive_field):
+def measured_receptive_field(receptive_field, downsample="strided"):
     """Width of the input region with non-zero gradient for one central output unit."""
     size = 512 if receptive_field == 286 else 128
-    disc = patch_discriminator(receptive_field, conditional=False, base_filters=4)
+    disc = patch_discriminator(receptive_field, conditional=False, base_filters=4,
+                               downsample=downsample)
     images = tf.Variable(tf.random.stateless_normal((1, size, size, 3), seed=[1, 2]))
     with tf.GradientTape() as tape:
         logits = disc(images, training=False)  # inference BN: no coupling across pixels
@@ -62,6 +63,11 @@ def measured_receptive_field(receptive_field):
 @pytest.mark.parametrize("receptive_field", [1, 16, 70, 286])
 def test_patch_discriminator_receptive_field_is_the_nominal_one(receptive_field):
     assert measured_receptive_field(receptive_field) == (receptive_field, receptive_field)
+
+
+def test_antialiased_patch_discriminator_field_grows_by_its_blurs():
+    # Each [1, 2, 1] blur before a subsampling adds one pixel at its resolution (documented).
+    assert measured_receptive_field(70, "antialias") == (84, 84)
 
 
 @pytest.mark.parametrize("receptive_field,grid", [(1, 64), (16, 32), (70, 8), (286, 2)])
@@ -79,6 +85,10 @@ def test_patch_discriminator_rejects_other_receptive_fields():
 @pytest.mark.parametrize("build", [
     lambda: unet_generator(32, base_filters=4, norm="instance"),
     lambda: patch_discriminator(16, base_filters=4),
+    lambda: unet_generator(32, base_filters=4, upsample="resize", downsample="antialias"),
+    lambda: resnet_generator(32, n_blocks=1, base_filters=4, upsample="antialias",
+                             downsample="antialias"),
+    lambda: patch_discriminator(16, base_filters=4, downsample="antialias"),
 ])
 def test_networks_config_json_round_trip_and_keras_save_load(build, tmp_path):
     model = build()

@@ -22,6 +22,19 @@ def test_paper_layers_shapes_and_values_of_the_generators_layers():
     assert features.name == "resnet_generator_6_features"
 
 
+def test_antialiased_generator_gives_the_papers_layers_at_their_resolutions():
+    # CUT's code (antialias on): layer 4 is down0's stride-1 conv at full size, layer 8 down1's
+    # at half size, before the blurs that subsample them.
+    generator = resnet_generator(32, n_blocks=5, base_filters=4, downsample="antialias",
+                                 upsample="antialias")
+    outputs = resnet_features(generator)(tf.zeros([1, 32, 48, 3]))
+    assert [tuple(o.shape) for o in outputs] == [
+        (1, 38, 54, 3), (1, 32, 48, 8), (1, 16, 24, 16), (1, 8, 12, 16), (1, 8, 12, 16)]
+    names = [layer.name for layer in generator.layers]
+    assert names.index("down0_blur") > names.index("down0_conv")
+    assert names.index("down1_conv") > names.index("down0_blur")
+
+
 def test_shares_the_generators_weights_and_leaves_it_unchanged():
     generator = resnet_generator(32, n_blocks=1, base_filters=4)
     names = [layer.name for layer in generator.layers]

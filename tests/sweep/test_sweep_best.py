@@ -53,7 +53,8 @@ def test_sweep_scores_final_and_best_generators(tmp_path, facades_dir):
     for prefix in ("", "best."):
         fid = float(row[f"{prefix}fid"])
         assert float(row[f"{prefix}fid_low"]) <= fid <= float(row[f"{prefix}fid_high"])
-        assert math.isfinite(float(row[f"{prefix}psnr"]))
+        for key in ("psnr", "kid"):  # KID: one block of 8 images, so no kid_std
+            assert math.isfinite(float(row[f"{prefix}{key}"])), prefix + key
 
     # The best epoch is the one of the lowest val FID in history.csv (val split, 8 pairs).
     val_fids = [float(r["val_fid"]) for r in read_history(run)]
@@ -70,6 +71,6 @@ def test_sweep_scores_final_and_best_generators(tmp_path, facades_dir):
     page = (out / "report.html").read_text()
     for text in ("<th>FID</th>", "<th>FID, best epoch</th>", "<th>Best epoch</th>",
                  "<th>Protocol</th>", "<td>paper</td>", "<th>Features</th>", "<td>float32</td>",
-                 "<th>N (generated/reference)</th>", "<td>8/8</td>",
+                 "<th>N (generated/reference)</th>", "<th>KID</th>", "<th>KID, best epoch</th>", "<td>8/8</td>",
                  f"<td>{row['best.epoch']}</td>", "FID&#x27;s 95% bootstrap interval"):
         assert text in page, text
