@@ -11,6 +11,8 @@
     exports.json        the SavedModel versions `--export` wrote, so a rerun does not repeat them
     generator.keras     the final generator(s): generator.keras, or generator_ab.keras and
                         generator_ba.keras for CycleGAN (see `GENERATORS`)
+    best/               with --eval-every on a validation split: the generator(s) of the
+                        epoch with the lowest val_fid and best.json (its epoch and val_fid)
 
 Every file is written through `kgan.atomic`, so a killed run leaves complete files (and at
 most `.tmp-*` leftovers, removed by the next `prepare`). A checkpoint holds everything that
@@ -44,6 +46,7 @@ HISTORY = "history.csv"
 SAMPLES = "samples"
 LOGS = "logs"  # TensorBoard event files
 EXPORTS = "exports.json"
+BEST = "best"  # the generators of the lowest val_fid (kgan.callbacks.best_generator)
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
 CHECKPOINT_PREFIX = "step_"
 KEEP_CHECKPOINTS = 3
@@ -93,6 +96,10 @@ class RunFolder:
     @property
     def history(self):
         return self.join(HISTORY)
+
+    @property
+    def best(self):
+        return self.join(BEST)
 
     @property
     def samples(self):

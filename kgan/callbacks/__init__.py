@@ -1,6 +1,7 @@
-"""Keras callbacks: resumable checkpoints, the history file, sample grids, evaluation metrics
+"""Keras callbacks: resumable checkpoints, the best generator by validation FID, the history file, sample grids, evaluation metrics
 and TensorBoard logs."""
 
+from kgan.callbacks.best_generator import BestGenerator
 from kgan.callbacks.checkpoint import FiniteLossGuard, ResumableCheckpoint
 from kgan.callbacks.cycle_samples import CycleSamples
 from kgan.callbacks.history_csv import HistoryCSV
@@ -10,6 +11,6 @@ from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.run_folder import latest_checkpoint
 
 __all__ = [
-    "CycleSamples", "FiniteLossGuard", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint",
+    "BestGenerator", "CycleSamples", "FiniteLossGuard", "HistoryCSV", "ImageMetricsCallback", "ResumableCheckpoint",
     "SampleGrid", "TensorBoardLogger", "image_grid", "latest_checkpoint",
 ]

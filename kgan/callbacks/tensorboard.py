@@ -9,11 +9,16 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.plugins.hparams import api as hparams_api
 
-# Metrics the HParams table shows as columns (when a run logs them).
+from kgan.metrics import registry
+
+# Metrics the HParams table shows as columns (when a run logs them): the losses, the
+# validation metrics of --eval-every, and the sweep's test metrics of the final generator(s)
+# and of the best-validation ones (`kgan.metrics.registry`'s keys).
 HPARAMS_METRICS = (
-    "epoch/g_loss", "epoch/d_loss", "epoch/val_l1", "epoch/val_fid", "epoch/val_precision",
-    "epoch/val_recall", "test/fid", "test/fid_ab", "test/fid_ba", "test/precision",
-    "test/recall", "test/psnr", "test/ssim",
+    "epoch/g_loss", "epoch/d_loss", "epoch/val_l1",
+    *(f"epoch/val_{key}" for key in registry.keys()),
+    *(f"{prefix}/{key}" for prefix in ("test", "test_best")
+      for key in registry.keys() + registry.directed_keys()),
 )
 
 
@@ -96,17 +101,20 @@ class TensorBoardLogger(keras.callbacks.Callback):
             return np.asarray(image.convert("RGB"))
 
 
-def log_test_metrics(log_dir, metrics, step):
-    """Write final test-split metrics as `test/<name>` scalars (the HParams table's columns).
+def log_test_metrics(log_dir, metrics, step, prefix="test"):
+    """Write test-split metrics as `<prefix>/<name>` scalars (the HParams table's columns).
 
     Args:
         log_dir: the run's `logs/` folder.
-        metrics: dict name -> number (non-finite values are skipped).
+        metrics: dict name -> number; only the registry's metrics (`fid`, `kid_ab`, ...) are
+            written, and only finite ones.
         step: the global step they belong to (the run's last).
+        prefix: "test" for the final generators, "test_best" for the best-validation ones.
     """
     writer = tf.summary.create_file_writer(log_dir)
     with writer.as_default():
         for name, value in metrics.items():
-            if isinstance(value, (int, float)) and np.isfinite(value):
-                tf.summary.scalar(f"test/{name}", float(value), step=step)
+            if (registry.lookup(name) and isinstance(value, (int, float))
+                    and np.isfinite(value)):
+                tf.summary.scalar(f"{prefix}/{name}", float(value), step=step)
     writer.close()

@@ -7,9 +7,10 @@ training data.
 """
 
 from kgan.data import DIRECTIONS, paired_source, prepare_pairs
-from kgan.data.folders import ON_BAD_IMAGE, describe_folder
+from kgan.data.folders import ON_BAD_IMAGE, describe_folder, has_paired_split
 from kgan.data.paired import BUILT_IN, DOWNLOADABLE
 from kgan.data.tfds_cycle_gan import CYCLE_GAN_SETS
+from kgan.data.tfds_pix2pix import PIX2PIX_SETS
 from kgan.data.unpaired import prepare_unpaired, steps_per_epoch, unpaired_source
 
 
@@ -31,6 +32,15 @@ class PairedData:
     def add_arguments(self, group):
         group.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                            help="AtoB: left half -> right half (default); BtoA the reverse")
+
+    def has_validation(self, options):
+        """Whether the held-out pairs are a validation split apart from the test split (the
+        facades and night2day archives, a folder with val/); bluemarble, maps and cityscapes
+        have none, and their held-out pairs are the test split."""
+        if options.data_dir:
+            return has_paired_split(options.data_dir, "val")
+        return options.dataset in PIX2PIX_SETS and {"val", "test"} <= set(
+            PIX2PIX_SETS[options.dataset][0])
 
     def sources(self, options):
         """The (train, val) sources of unbatched pairs; every file of a --data-dir is checked."""
@@ -83,6 +93,10 @@ class UnpairedData:
 
     def add_arguments(self, group):
         pass
+
+    def has_validation(self, options):
+        """False: the held-out images are the test split (CycleGAN sets have no other)."""
+        return False
 
     def sources(self, options):
         """The (train A, train B, test A, test B) sources of unbatched images; every file of

@@ -18,6 +18,7 @@ import os
 import keras
 
 from kgan import losses
+from kgan.callbacks.best_generator import BestGenerator
 from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES
 from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
@@ -276,6 +277,7 @@ class Recipe:
         hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
         means = checkpoint.epoch_means if checkpoint else {}
         callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means) + [
+            *self._best_generator(options, metrics, folder, step, steps),
             self.sample_grid(first, second, folder.samples),
             # Last: it logs the sample grid and the metrics the callbacks above wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
@@ -303,6 +305,17 @@ class Recipe:
                                      max_pixels=options.max_pixels, folder=folder,
                                      step=max(step, options.epochs * steps))
         return 0
+
+    def _best_generator(self, options, metrics, folder, step, steps):
+        """`[BestGenerator]` keeping RUN/best/ when `--eval-every` scores a validation split
+        apart from the test split; else [] (a note says why when evaluation is on)."""
+        if not metrics:
+            return []
+        if not self.data.has_validation(options):
+            print("eval: the held-out images are the test split (no validation split): the "
+                  "run keeps only its final generator, not the best by val_fid")
+            return []
+        return [BestGenerator(folder.best, self.generators, folder.history, step, steps)]
 
     def load_data(self, options, sources, start_batch):
         """`self.data.pipelines` of the `sources`, the training pipeline starting at

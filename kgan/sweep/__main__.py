@@ -1,9 +1,11 @@
 """Run a study grid: `python -m kgan.sweep GRID.toml --out DIR`.
 
-Trains every variant of the grid through its recipe (one run folder each under DIR/runs/),
-evaluates each on the test split (FID, precision, recall; PSNR/SSIM for paired data; both
-directions for CycleGAN), and writes DIR/results.csv, DIR/report.md and DIR/report.html.
-Rerunning the same command skips finished variants and resumes interrupted ones.
+Trains every variant of the grid through its recipe, once per seed when the grid or --seeds
+names several (one run folder each under DIR/runs/), evaluates each run on the test split
+(FID with a bootstrap interval, KID, precision, recall; PSNR/SSIM for paired data; both
+directions for CycleGAN; the best-validation-FID generator too when the grid sets
+eval-every), and writes DIR/results.csv, DIR/report.md and DIR/report.html. Rerunning the
+same command skips finished runs and resumes interrupted ones.
 """
 
 import argparse
@@ -12,7 +14,8 @@ import tomllib
 
 from kgan.cli import positive_int, run_reporting_errors
 from kgan.errors import ConfigError
-from kgan.sweep.grid import load_grid
+from kgan.models.training import PRECISIONS
+from kgan.sweep.grid import check_seeds, load_grid
 from kgan.sweep.runner import Sweep
 
 
@@ -27,7 +30,14 @@ def parse_args(argv=None):
                         "(default: all; precision/recall need more than 3)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an option for every variant, after the grid's (repeatable), "
-                        "e.g. --set epochs=2")
+                        "e.g. --set epochs=2; --set data-dir=DIR reads that folder instead "
+                        "of the grid's dataset")
+    parser.add_argument("--seeds", metavar="S,S,...",
+                        help="train every variant once per seed, e.g. 0,1,2 (default: the "
+                        "grid's seeds; without any, one run per variant)")
+    parser.add_argument("--feature-precision", default="float32", choices=PRECISIONS,
+                        help="dtype policy of the Inception features the scores use "
+                        "(default float32, the same on every machine)")
     return parser.parse_args(argv)
 
 
@@ -46,6 +56,18 @@ def _extra_options(pairs):
     return options
 
 
+def _seeds(text):
+    """`--seeds 0,1,2` as [0, 1, 2]; None when not given."""
+    if text is None:
+        return None
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--seeds {text!r}: use integers separated by commas, e.g. "
+                          "--seeds 0,1,2") from None
+    return check_seeds(seeds, "--seeds")
+
+
 def main(argv=None):
     """Run the sweep; returns 0 when every variant finished, 1 when some failed."""
     options = parse_args(argv)
@@ -54,7 +76,8 @@ def main(argv=None):
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out} is a file; name a folder")
     sweep = Sweep(grid, out, _extra_options(options.set), qualitative=options.qualitative,
-                  eval_images=options.eval_images)
+                  eval_images=options.eval_images, seeds=_seeds(options.seeds),
+                  feature_precision=options.feature_precision)
     return 1 if sweep.run() else 0
 
 

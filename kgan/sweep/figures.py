@@ -8,10 +8,11 @@ no GUI backend is chosen), so that importing this module or the report's table n
 
 import csv
 import os
+import re
 import textwrap
 
 from kgan.atomic import atomic_path
-from kgan.sweep.report import number
+from kgan.sweep.results_table import number
 
 # The four training-loss panels: title and the log keys to plot, first present wins. The
 # reconstruction-like key is g_recon (pix2pix), g_cycle (CycleGAN) or g_nce (CUT).
@@ -23,6 +24,17 @@ LOSS_PANELS = (
 )
 # Per-step curves longer than this are drawn as a running mean over 1/SMOOTHING of the run.
 SMOOTHING = 100
+
+
+def variant_run(sweep_dir, name):
+    """The run folder the figures show for a variant: runs/<name>/, or with seeds its
+    lowest seed's runs/<name>/seed<S>/."""
+    folder = os.path.join(sweep_dir, "runs", name)
+    try:
+        seeds = [entry for entry in os.listdir(folder) if re.fullmatch(r"seed\d+", entry)]
+    except FileNotFoundError:
+        return folder
+    return os.path.join(folder, min(seeds, key=lambda s: int(s[4:]))) if seeds else folder
 
 
 def _read_curves(run_dir, unit):
@@ -57,13 +69,14 @@ def loss_figure(sweep_dir, names, path):
     """Four panels (one per loss) with a line per variant, written as a PNG to `path`.
 
     One panel per loss, not one figure per variant: the sweep asks how variants differ, and a
-    shared axis shows at a glance which discriminator wins or which generator stalls.
+    shared axis shows at a glance which discriminator wins or which generator stalls. With
+    seeds, each variant's lowest seed is drawn.
 
     Returns:
         str: the caption, or None when no variant has a history (nothing written).
     """
     def run(name):
-        return os.path.join(sweep_dir, "runs", name)
+        return variant_run(sweep_dir, name)
 
     logged = {n: {f for f in ("steps.csv", "history.csv") if os.path.isfile(
         os.path.join(run(n), f))} for n in names}
@@ -150,7 +163,7 @@ def qualitative_figure(sweep_dir, names, path, tile_inches=1.6):
         return None
     has_targets = bool(_numbered_pngs(os.path.join(folder, "targets")))
     columns = [("Input", os.path.join(folder, "inputs"))]
-    columns += [(n, os.path.join(sweep_dir, "runs", n, "qualitative")) for n in names]
+    columns += [(n, os.path.join(variant_run(sweep_dir, n), "qualitative")) for n in names]
     columns += [("Ground truth", os.path.join(folder, "targets"))] if has_targets else []
     size = Image.open(os.path.join(folder, "inputs", examples[0])).size
     figure = Figure(figsize=(tile_inches * len(columns), tile_inches * len(examples) + 0.4),

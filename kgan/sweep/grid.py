@@ -4,6 +4,9 @@ Format (see `recipes/study_*.toml`):
 
     recipe = "pix2pix"              # the kgan.recipes module that trains each variant
     title = "pix2pix on facades"    # optional, heads the report
+    protocol = "paper"              # optional: how the test images are generated
+                                    # (kgan.metrics.protocol; default "inference")
+    seeds = [0, 1, 2]               # optional: train every variant once per seed
     [base]                          # options of that recipe, as in its --config files
     dataset = "facades"
     direction = "BtoA"
@@ -17,7 +20,9 @@ Format (see `recipes/study_*.toml`):
     recall = 0.39
     fid = 110.7
 
-Keys may use dashes or underscores; they are normalised to dashes. Whether each option is
+`protocol` and `seeds` are the sweep's, not the recipe's: the protocol is an evaluation
+setting, and each seed becomes the recipe's `--seed`. Keys may use dashes or underscores; they
+are normalised to dashes. Whether each option is
 known to the recipe is checked when the variant runs (the recipe refuses unknown keys).
 """
 
@@ -25,10 +30,11 @@ import re
 import tomllib
 
 from kgan.errors import ConfigError
+from kgan.metrics.protocol import PROTOCOLS
 
 # Variant names become folder names and report headings.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-_TOP_LEVEL = {"recipe", "title", "base", "variants", "published"}
+_TOP_LEVEL = {"recipe", "title", "protocol", "seeds", "base", "variants", "published"}
 
 
 def load_grid(path):
@@ -40,7 +46,8 @@ def load_grid(path):
     Returns:
         dict: `recipe` (str), `title` (str), `base` (dict), `variants` (dict name -> dict of
         overrides, in file order), `recipes` (dict name -> the recipe that trains it),
-        `published` (dict name -> dict of metric -> float).
+        `published` (dict name -> dict of metric -> float), `protocol` (str), `seeds` (list
+        of int, or None: one run per variant with the recipe's seed, in runs/<variant>/).
 
     Raises:
         ConfigError: one line naming the file and what is wrong.
@@ -77,8 +84,17 @@ def load_grid(path):
         for key, value in numbers.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{path}: published.{name}.{key} must be a number")
+    protocol = grid.get("protocol", "inference")
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"{path}: protocol must be one of {', '.join(PROTOCOLS)}, "
+                          f"got {protocol!r}")
+    seeded = [where for where, table in [("base", base), *variants.items()] if "seed" in table]
+    if "seeds" in grid and seeded:
+        raise ConfigError(f"{path}: seeds and {seeded[0]}.seed both set the seed; keep seeds")
     return {
         "recipe": recipe,
+        "protocol": protocol,
+        "seeds": check_seeds(grid.get("seeds"), f"{path}: seeds"),
         "title": str(grid.get("title", f"{recipe} sweep")),
         "base": base,
         "variants": {name: _options(path, f"variants.{name}", table)
@@ -87,6 +103,18 @@ def load_grid(path):
         "published": {name: {key: float(v) for key, v in numbers.items()}
                       for name, numbers in published.items()},
     }
+
+
+def check_seeds(seeds, where):
+    """`seeds` as a list of distinct ints (None stays None); ConfigError naming `where`."""
+    if seeds is None:
+        return None
+    if (not isinstance(seeds, list) or not seeds
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)
+            or len(set(seeds)) != len(seeds)):
+        raise ConfigError(f"{where} must be a list of distinct non-negative integers, e.g. "
+                          f"[0, 1, 2], got {seeds!r}")
+    return list(seeds)
 
 
 def _options(path, where, table):
@@ -102,6 +130,9 @@ def _options(path, where, table):
             continue
         if key.replace("_", "-") in ("out", "config"):
             raise ConfigError(f"{path}: {where}.{key} is set by the sweep; leave it out")
+        if key in ("protocol", "seeds"):
+            raise ConfigError(f"{path}: {where}.{key} is a setting of the whole grid: put it "
+                              "at the top of the file, before [base]")
         options[key.replace("_", "-")] = value
     return options
 

@@ -1,53 +1,29 @@
 """The report of a sweep: the study's results table and orderings, as Markdown and HTML.
 
 `write_report(sweep_dir, grid)` reads the sweep folder that `kgan.sweep` wrote
-    results.csv                         one row per variant: status, error, options, metrics
-    runs/<variant>/history.csv          per-epoch losses (or steps.csv: per-step, preferred)
-    runs/<variant>/qualitative/NN.png   the variant's outputs for qualitative/inputs/NN.png
+    results.csv                         one row per run: variant, seed, status, error, options,
+                                        how it was scored, metrics (final and best)
+    runs/<variant>[/seed<S>]/history.csv  per-epoch losses (or steps.csv: per-step, preferred)
+    runs/<variant>[/seed<S>]/qualitative/NN.png  the run's outputs for qualitative/inputs/NN.png
     qualitative/inputs/NN.png, qualitative/targets/NN.png (targets absent for unpaired data)
 and writes report.md (figures linked by relative path), a self-contained report.html (figures
 embedded as data URIs) and figures/losses.png, figures/qualitative.png (drawn by
 `kgan.sweep.figures`).
 
 Both documents are rendered from one list of blocks, so they always say the same thing; the
-table and the orderings are pure functions of the rows and the grid (no matplotlib).
+table and the orderings (`kgan.sweep.results_table`) are pure functions of the rows and the
+grid (no matplotlib).
 """
 
 import base64
-import collections
 import csv
 import html
-import math
 import os
 
 from kgan.atomic import write_text
 from kgan.errors import KganError
-
-# Metric key in results.csv -> (column label, which way is better, format). Columns appear in
-# this order (the study's: P, R, FID; CycleGAN's FID of both directions first), each only when
-# results.csv or the published numbers have it. Costs are shown but never ranked.
-METRICS = {
-    "precision": ("Precision", "higher", "{:.3f}"),
-    "recall": ("Recall", "higher", "{:.3f}"),
-    "fid": ("FID", "lower", "{:.1f}"),
-    "psnr": ("PSNR (dB)", "higher", "{:.2f}"),
-    "ssim": ("SSIM", "higher", "{:.3f}"),
-    "fid_ab": ("FID A→B", "lower", "{:.1f}"),
-    "fid_ba": ("FID B→A", "lower", "{:.1f}"),
-    "precision_ab": ("Precision A→B", "higher", "{:.3f}"),
-    "recall_ab": ("Recall A→B", "higher", "{:.3f}"),
-    "precision_ba": ("Precision B→A", "higher", "{:.3f}"),
-    "recall_ba": ("Recall B→A", "higher", "{:.3f}"),
-    "seconds": ("Time (s)", None, "{:.0f}"),
-    "seconds_per_step": ("s/step", None, "{:.3f}"),
-    "peak_memory_mb": ("Peak memory (MB)", None, "{:.0f}"),
-}
-
-Cell = collections.namedtuple("Cell", "text bold span failed", defaults=(False, 1, False))
-Cell.__doc__ = ("A table cell: `text`, whether it is the best of its column, the columns it "
-                "spans, whether it says why a variant has no results.")
-Table = collections.namedtuple("Table", "headers rows")
-Table.__doc__ = "`headers`: list of str; `rows`: list of lists of `Cell` (spans add up)."
+from kgan.sweep.results_table import (done_runs, options_text, orderings, results_table,
+                                      runs_by_variant, variant_names)
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -76,8 +52,7 @@ def write_report(sweep_dir, grid):
     Returns:
         (md_path, html_path): the two documents written.
     """
-    # Imported here, not at the top: figures.py reads CSV values with this module's `number`.
-    from kgan.sweep.figures import loss_figure, qualitative_figure
+    from kgan.sweep.figures import loss_figure, qualitative_figure  # matplotlib only here
 
     rows = read_results(os.path.join(sweep_dir, "results.csv"))
     names = variant_names(rows, grid)
@@ -107,166 +82,54 @@ def read_results(path):
         raise KganError(f"{path} is missing: run the sweep (python -m kgan.sweep) first") from None
 
 
-def variant_names(rows, grid):
-    """Variants in grid order, then any that only results.csv names."""
-    names = list(grid.get("variants", {}))
-    return names + [r["variant"] for r in rows if r["variant"] not in names]
-
-
 def grid_title(grid):
     return grid.get("title") or f"{grid.get('recipe', 'kgan')} sweep"
 
 
-def number(value):
-    """A CSV value as a finite float, or None (empty, NA, nan, inf, not a number)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def metric_columns(rows, grid):
-    """(metric key, published?) for every metric results.csv or the published numbers hold."""
+def _notes(rows, runs, names):
+    """The notes under the table: what bold and the brackets mean, how the rows were scored,
+    and which runs had no validation split to pick a best epoch on."""
     header = set().union(*(row.keys() for row in rows)) if rows else set()
-    published = set().union(*grid.get("published", {}).values())
-    return [(key, key in published) for key in METRICS if key in header or key in published]
-
-
-def _by_name(rows):
-    return {row["variant"]: row for row in rows}
-
-
-def _done(row):
-    return row is not None and row.get("status") == "done"
-
-
-def _status_text(row):
-    if row is None:
-        return "not run"
-    error = " ".join(str(row.get("error") or "").split())
-    error = error if len(error) <= 160 else error[:159] + "…"
-    return f"{row.get('status') or 'failed'}: {error}" if error else row.get("status") or "failed"
-
-
-def _best_text(values, better, fmt):
-    """The formatted best of `values` (so that values shown alike are bolded alike)."""
-    values = [v for v in values if v is not None]
-    if not values or better is None:
-        return None
-    return fmt.format(min(values) if better == "lower" else max(values))
-
-
-def _changes(grid, name):
-    overrides = grid.get("variants", {}).get(name)
-    if overrides is None:
-        return ""
-    recipe = grid.get("recipes", {}).get(name, grid.get("recipe"))
-    if recipe != grid.get("recipe"):  # a variant trained by another recipe says so first
-        overrides = {"recipe": recipe, **overrides}
-    return _options_text(overrides) or "(base)"
-
-
-def _options_text(options):
-    """`key=value, ...` with TOML's spelling of booleans."""
-    return ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                     for k, v in options.items())
-
-
-def results_table(rows, grid):
-    """The study's table: one row per variant (grid order), one column per metric.
-
-    Metrics with published numbers get a kgan and a paper column side by side. The best value
-    of each quality column is bold (lowest FID, highest precision/recall/PSNR/SSIM); a variant
-    that did not finish spans its metric columns with "failed: <error>".
-
-    Args:
-        rows: dicts of results.csv (strings or numbers; empty, NA, nan count as absent).
-        grid: the parsed grid (`variants`, optional `published`).
-
-    Returns:
-        Table.
-    """
-    by_name, published = _by_name(rows), grid.get("published", {})
-    names = variant_names(rows, grid)
-    done = [n for n in names if _done(by_name.get(n))]
-    columns = []  # (header, {variant: value}, format, the best value's text)
-    for key, has_paper in metric_columns(rows, grid):
-        label, better, fmt = METRICS[key]
-        sources = [(f"{label} (kgan)" if has_paper else label,
-                    {n: number(by_name[n].get(key)) for n in done})]
-        if has_paper:
-            sources.append((f"{label} (paper)",
-                            {n: number(published.get(n, {}).get(key)) for n in names}))
-        columns += [(header, values, fmt, _best_text(values.values(), better, fmt))
-                    for header, values in sources]
-    table_rows = []
-    for name in names:
-        cells = [Cell(name), Cell(_changes(grid, name))]
-        if name not in done:
-            cells.append(Cell(_status_text(by_name.get(name)), span=max(len(columns), 1),
-                              failed=True))
-        for _, values, fmt, best in columns if name in done else ():
-            text = "—" if values[name] is None else fmt.format(values[name])
-            cells.append(Cell(text, bold=text == best))
-        table_rows.append(cells + ([Cell("done")] if name in done and not columns else []))
-    headers = [c[0] for c in columns] or ["Status"]
-    return Table(["Variant", "Changes from base", *headers], table_rows)
-
-
-def orderings(rows, grid):
-    """Each quality metric's variants ranked best first, and the paper's ranking beside it.
-
-    Returns:
-        list of str, one line per metric, e.g. "FID (lower is better): l1 110.7, l2 118.8;
-        paper: l1, l2 (same order)".
-    """
-    by_name, published = _by_name(rows), grid.get("published", {})
-    names = variant_names(rows, grid)
-    lines = []
-    for key, has_paper in metric_columns(rows, grid):
-        label, better, fmt = METRICS[key]
-        if better is None:
-            continue
-        ranked = _rank({n: number(by_name[n].get(key)) for n in names if _done(by_name.get(n))},
-                       better)
-        text = ", ".join(f"{n} {fmt.format(v)}" for n, v in ranked) or "no values"
-        line = f"{label} ({better} is better): {text}"
-        missing = [n for n in names if not _done(by_name.get(n))]
-        if missing:
-            line += f"; not finished: {', '.join(missing)}"
-        if has_paper:
-            paper = [n for n, _ in _rank({n: number(published.get(n, {}).get(key))
-                                          for n in names}, better)]
-            ours = [n for n, _ in ranked if n in paper]
-            same = "same order" if ours == [n for n in paper if n in ours] else "different order"
-            line += f"; paper: {', '.join(paper)} ({same} on the variants both report)"
-        lines.append(line)
-    return lines
-
-
-def _rank(values, better):
-    present = [(n, v) for n, v in values.items() if v is not None]
-    return sorted(present, key=lambda item: item[1], reverse=better == "higher")
+    notes = ["Bold: the best mean of each column (lowest FID and KID; highest precision, "
+             "recall, PSNR, SSIM). Paper: the study's published numbers."]
+    if any("fid_low" in key for key in header):
+        notes.append("[low, high]: FID's 95% bootstrap interval over the test images (200 "
+                     "resamples of the generated and real features), over seeds from the "
+                     "lowest to the highest run's; ± sd: the standard deviation over seeds. "
+                     "Orderings are stated only where these ranges do not overlap.")
+    if "protocol" in header:
+        notes.append("Protocol: inference runs the generator as exports do (dropout off, "
+                     "moving batch-norm statistics); paper as pix2pix's paper scores (dropout "
+                     "on, batch statistics). Features: the Inception network's precision. "
+                     "N: generated and reference test images per score.")
+    if any(key.startswith("best.") for key in header):
+        notes.append("Best epoch: the epoch with the lowest validation FID (val split); "
+                     "its generator is scored on the test split like the final one.")
+    without = [n for n in names if any(r.get("validation") == "none" for r in runs.get(n, []))]
+    if without:
+        notes.append(f"No validation split ({', '.join(without)}): the held-out images are "
+                     "the test split, so only the final generator is scored.")
+    return notes
 
 
 def report_blocks(rows, grid, figures=()):
     """The report as blocks both renderers share: ("h1"|"h2"|"p"|"note", str), ("table",
     Table), ("list", [str]), ("figure", alt, path, caption)."""
-    by_name = _by_name(rows)
+    runs = runs_by_variant(rows)
     names = variant_names(rows, grid)
-    failed = [n for n in names if not _done(by_name.get(n))]
-    base = _options_text(grid.get("base", {}))
+    failed = [n for n in names if not done_runs(runs.get(n, []))]
+    base = options_text(grid.get("base", {}))
     recipes = sorted(set(grid.get("recipes", {}).values()) | {grid.get("recipe", "?")})
+    seeds = sorted({str(r["seed"]) for r in rows if str(r.get("seed", "")) != ""}, key=int)
     summary = (f"Recipe{'s' if len(recipes) > 1 else ''} {', '.join(recipes)}, "
                f"{len(names)} variants"
+               + (f", seeds {', '.join(seeds)}" if seeds else "")
                + (f" ({len(failed)} not finished: {', '.join(failed)})" if failed else "")
                + (f". Base options: {base}." if base else "."))
     blocks = [("h1", grid_title(grid)), ("p", summary), ("h2", "Results"),
-              ("table", results_table(rows, grid)),
-              ("note", "Bold: the best value of each column (lowest FID; highest precision, "
-                       "recall, PSNR, SSIM). Paper: the study's published numbers."),
-              ("h2", "Orderings"), ("list", orderings(rows, grid) or ["no metrics"])]
+              ("table", results_table(rows, grid))]
+    blocks += [("note", note) for note in _notes(rows, runs, names)]
+    blocks += [("h2", "Orderings"), ("list", orderings(rows, grid) or ["no metrics"])]
     for alt, path, caption in figures:
         blocks += [("h2", alt), ("figure", alt, path, caption)]
     return blocks

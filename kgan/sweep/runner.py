@@ -2,19 +2,22 @@
 
 A sweep folder (`--out DIR`) holds:
     runs/<variant>/     one recipe run folder per variant (resumable, see kgan.run_folder),
-                        plus evaluation.json and qualitative/NN.png once it is evaluated
-    logs/<variant>.log  the recipe's and the evaluation's output
+                        plus evaluation.json and qualitative/NN.png once it is evaluated;
+                        with seeds, runs/<variant>/seed<S>/, one per seed
+    logs/<run>.log      the recipe's and the evaluation's output (<variant> or
+                        <variant>_seed<S>)
     qualitative/        the fixed test inputs (and targets) every variant translated
-    state.json          per variant: failed runs with their error, training seconds, memory
-    results.csv         one row per variant: status, every option, every metric
+    state.json          per run: failed runs with their error, training seconds, memory
+    results.csv         one row per run: variant, seed, status, every option, every metric
     report.md, report.html, figures/
 
-Each variant is trained and evaluated in a child process, so one that fails (or runs out of
-memory) is reported with its error and the sweep goes on. A variant whose evaluation.json
+Each run is trained and evaluated in a child process, so one that fails (or runs out of
+memory) is reported with its error and the sweep goes on. A run whose evaluation.json
 exists is finished and skipped; any other resumes from its last checkpoint, so rerunning a
 killed sweep loses at most what the recipe had not checkpointed.
 """
 
+import collections
 import csv
 import ctypes
 import io
@@ -28,6 +31,10 @@ import time
 from kgan.atomic import write_text
 from kgan.run_folder import EVALUATION
 from kgan.sweep.grid import variant_options
+
+# A data source set on the command line replaces the grid's: `--set data-dir=DIR` points a
+# grid that names a data set at a folder instead (and `--set dataset=NAME` the reverse).
+DATA_SOURCES = ("dataset", "data-dir")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -91,17 +98,24 @@ class Sweep:
         grid: a grid from `kgan.sweep.grid.load_grid`.
         out: the sweep folder.
         extra_options: options applied to every variant after the grid's (e.g. a precision
-            policy chosen on the command line); dashed names.
+            policy chosen on the command line); dashed names. A data source among them
+            (`data-dir` or `dataset`) replaces the grid's.
         qualitative: test examples in the qualitative figure.
         eval_images: score each variant on the first N test images (None: all).
+        seeds: run every variant once per seed (list of int; None: the grid's `seeds`, and
+            without those one run per variant in runs/<variant>/, as sweeps always did).
+        feature_precision: the dtype policy of the scores' Inception features.
     """
 
-    def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None):
+    def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None,
+                 seeds=None, feature_precision="float32"):
         self.grid = grid
         self.out = out
         self.extra_options = dict(extra_options or {})
         self.qualitative = qualitative
         self.eval_images = eval_images
+        self.seeds = seeds if seeds is not None else grid.get("seeds")
+        self.feature_precision = feature_precision
         self.state_path = os.path.join(out, "state.json")
         self.state = self._load_state()
 
@@ -115,17 +129,29 @@ class Sweep:
     def _save_state(self):
         write_text(self.state_path, json.dumps(self.state, indent=1, sort_keys=True))
 
-    def run_dir(self, name):
-        return os.path.join(self.out, "runs", name)
+    def runs(self):
+        """Every run as a `Run(variant, seed)`, variant by variant in grid order (seed None:
+        the grid names no seeds)."""
+        return [Run(name, seed) for name in self.grid["variants"] for seed in self.seeds or [None]]
 
-    def options(self, name):
-        """The recipe options of variant `name` (dashed keys), as it is trained."""
-        return {**variant_options(self.grid, name), **self.extra_options}
+    def run_dir(self, run):
+        """runs/<variant>/, or runs/<variant>/seed<S>/ for a run of several seeds."""
+        if run.seed is None:
+            return os.path.join(self.out, "runs", run.variant)
+        return os.path.join(self.out, "runs", run.variant, f"seed{run.seed}")
 
-    def evaluation(self, name):
-        """The variant's evaluation.json as a dict, or None when it is not finished."""
+    def options(self, run):
+        """The recipe options of a run (dashed keys), as it is trained."""
+        grid = variant_options(self.grid, run.variant)
+        if any(key in self.extra_options for key in DATA_SOURCES):
+            grid = {k: v for k, v in grid.items() if k not in DATA_SOURCES}
+        seed = {} if run.seed is None else {"seed": run.seed}
+        return {**grid, **self.extra_options, **seed}
+
+    def evaluation(self, run):
+        """The run's evaluation.json as a dict, or None when it is not finished."""
         try:
-            with open(os.path.join(self.run_dir(name), EVALUATION)) as f:
+            with open(os.path.join(self.run_dir(run), EVALUATION)) as f:
                 return json.load(f)
         except (FileNotFoundError, json.JSONDecodeError):
             return None
@@ -134,25 +160,26 @@ class Sweep:
         """Train and evaluate every unfinished variant, then write results.csv and the report.
 
         Returns:
-            int: the number of variants that failed.
+            int: the number of runs that failed.
         """
-        names = list(self.grid["variants"])
-        todo = [name for name in names if self.evaluation(name) is None]
-        print_fn(f"sweep {self.grid['title']}: {len(names)} variants, "
-                 f"{len(names) - len(todo)} already finished, writing {self.out}")
+        runs = self.runs()
+        todo = [run for run in runs if self.evaluation(run) is None]
+        seeds = f" x {len(self.seeds)} seeds" if self.seeds else ""
+        print_fn(f"sweep {self.grid['title']}: {len(self.grid['variants'])} variants{seeds}, "
+                 f"{len(runs) - len(todo)} already finished, writing {self.out}")
         spent = []
-        for index, name in enumerate(names, 1):
-            if name not in todo:
+        for index, run in enumerate(runs, 1):
+            if run not in todo:
                 continue
             left = len(todo) - len(spent)
             eta = f", about {_minutes(sum(spent) / len(spent) * left)} left" if spent else ""
-            print_fn(f"[{index}/{len(names)}] {name}: training{eta}")
+            print_fn(f"[{index}/{len(runs)}] {run.name}: training{eta}")
             start = time.monotonic()
-            self._run_variant(name, print_fn)
+            self._run_variant(run, print_fn)
             spent.append(time.monotonic() - start)
             self.write_results()
         self.write_results()
-        failed = [n for n in names if self.state.get(n, {}).get("status") == "failed"]
+        failed = [r.name for r in runs if self.state.get(r.name, {}).get("status") == "failed"]
         from kgan.sweep.report import write_report  # matplotlib only when reporting
 
         md_path, html_path = write_report(self.out, self.grid)
@@ -160,13 +187,13 @@ class Sweep:
                  + (f"; {len(failed)} failed: {', '.join(failed)}" if failed else ""))
         return len(failed)
 
-    def _run_variant(self, name, print_fn):
-        run_dir = self.run_dir(name)
-        log_path = os.path.join(self.out, "logs", f"{name}.log")
-        entry = self.state.setdefault(name, {})
-        recipe = self.grid["recipes"][name]
+    def _run_variant(self, run, print_fn):
+        run_dir = self.run_dir(run)
+        log_path = os.path.join(self.out, "logs", f"{run.name.replace('/', '_')}.log")
+        entry = self.state.setdefault(run.name, {})
+        recipe = self.grid["recipes"][run.variant]
         train = [sys.executable, "-m", f"kgan.recipes.{recipe}",
-                 *recipe_arguments(self.options(name)), "--out", run_dir]
+                 *recipe_arguments(self.options(run)), "--out", run_dir]
         status, seconds, memory, last = run_logged(train, log_path)
         entry["seconds"] = round(entry.get("seconds", 0.0) + seconds, 1)
         entry["peak_memory_mb"] = round(max(entry.get("peak_memory_mb", 0.0), memory), 1)
@@ -174,35 +201,38 @@ class Sweep:
             evaluate = [sys.executable, "-m", "kgan.sweep.evaluate_run", run_dir,
                         "--recipe", recipe, "--qualitative-dir",
                         os.path.join(self.out, "qualitative"),
-                        "--qualitative", str(self.qualitative)]
+                        "--qualitative", str(self.qualitative),
+                        "--protocol", self.grid.get("protocol", "inference"),
+                        "--feature-precision", self.feature_precision]
             if self.eval_images:
                 evaluate += ["--eval-images", str(self.eval_images)]
             status, _, _, last = run_logged(evaluate, log_path)
         if status == 0:
             entry.update(status="done", error="")
-            print_fn(f"    {name}: done in {_minutes(seconds)}")
+            print_fn(f"    {run.name}: done in {_minutes(seconds)}")
         else:
             entry.update(status="failed", error=last[:500] or f"exit status {status}")
-            print_fn(f"    {name}: failed ({entry['error']}); see {log_path}")
+            print_fn(f"    {run.name}: failed ({entry['error']}); see {log_path}")
         self._save_state()
 
     def rows(self):
-        """One dict per variant, in grid order: the columns of results.csv."""
+        """One dict per run, in grid order: the columns of results.csv."""
         rows = []
-        for name in self.grid["variants"]:
-            entry = self.state.get(name, {})
-            evaluation = self.evaluation(name)
+        for run in self.runs():
+            entry = self.state.get(run.name, {})
+            evaluation = self.evaluation(run)
             status = "done" if evaluation is not None else entry.get("status", "pending")
-            row = {"variant": name, "recipe": self.grid["recipes"][name], "status": status,
+            row = {"variant": run.variant, "seed": "" if run.seed is None else run.seed,
+                   "recipe": self.grid["recipes"][run.variant], "status": status,
                    "error": "" if status == "done" else entry.get("error", ""),
                    "seconds": entry.get("seconds", ""), "steps": "",
                    "peak_memory_mb": entry.get("peak_memory_mb", "")}
-            row.update({f"option.{k}": v for k, v in self.options(name).items()})
+            row.update({f"option.{k}": v for k, v in self.options(run).items()})
             if evaluation is not None:
                 row["steps"] = evaluation.get("steps", "")
                 if evaluation.get("steps") and entry.get("seconds"):
                     row["seconds_per_step"] = round(entry["seconds"] / evaluation["steps"], 4)
-                row.update(evaluation.get("metrics", {}))
+                row.update(evaluation_columns(evaluation))
             rows.append(row)
         return rows
 
@@ -217,6 +247,28 @@ class Sweep:
         writer.writeheader()
         writer.writerows(rows)
         write_text(os.path.join(self.out, "results.csv"), buffer.getvalue())
+
+
+class Run(collections.namedtuple("Run", "variant seed")):
+    """One training run of a sweep: a variant and its seed (None: the grid has no seeds)."""
+
+    @property
+    def name(self):
+        """`variant`, or `variant/seed<S>`: the run's key in state.json and the messages."""
+        return self.variant if self.seed is None else f"{self.variant}/seed{self.seed}"
+
+
+def evaluation_columns(evaluation):
+    """results.csv's columns of an evaluation.json: how it was scored, then the final
+    generator's metrics, then the best one's as `best.<key>` with `best.epoch` and
+    `best.val_fid` (see `kgan.sweep.evaluate_run`)."""
+    columns = {key: evaluation[key] for key in ("protocol", "feature_precision", "validation")
+               if key in evaluation}
+    columns.update(evaluation.get("metrics", {}))
+    best = evaluation.get("best") or {}
+    columns.update({f"best.{key}": best[key] for key in ("epoch", "val_fid") if key in best})
+    columns.update({f"best.{key}": value for key, value in best.get("metrics", {}).items()})
+    return columns
 
 
 def _minutes(seconds):

@@ -8,14 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from kgan.errors import ConfigError
 from kgan.sweep.grid import load_grid
-from kgan.sweep.runner import recipe_arguments
+from kgan.sweep.runner import Sweep, recipe_arguments
 
+REPO = str(Path(__file__).resolve().parents[2])
 TINY_GRID = """
 recipe = "pix2pix"
 title = "two tiny bluemarble variants"
@@ -144,3 +146,61 @@ def test_every_shipped_grid_loads_and_names_known_recipes():
         for recipe in grid["recipes"].values():
             assert os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "kgan",
                                                "recipes", f"{recipe}.py")), (name, recipe)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('recipe = "pix2pix"\nprotocol = "test"\n[variants.a]\n', "protocol must be one of"),
+    ('recipe = "pix2pix"\nseeds = [0, 0]\n[variants.a]\n', "seeds must be a list of distinct"),
+    ('recipe = "pix2pix"\nseeds = 3\n[variants.a]\n', "seeds must be a list of distinct"),
+    ('recipe = "pix2pix"\n[base]\nprotocol = "paper"\n[variants.a]\n',
+     "base.protocol is a setting of the whole grid"),
+    ('recipe = "pix2pix"\n[variants.a]\nseeds = 1\n', "variants.a.seeds is a setting of"),
+    ('recipe = "pix2pix"\nseeds = [1]\n[variants.a]\nseed = 2\n', "seeds and a.seed both"),
+])
+def test_bad_protocol_and_seeds_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "grid.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_grid(path)
+
+
+def test_seeds_give_a_run_folder_per_seed_and_the_seed_option(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text('recipe = "pix2pix"\nprotocol = "paper"\nseeds = [3, 1]\n'
+                    '[base]\ndataset = "facades"\n[variants.a]\n[variants.b]\npatch = 16\n')
+    grid = load_grid(path)
+    assert (grid["protocol"], grid["seeds"]) == ("paper", [3, 1])
+    sweep = Sweep(grid, str(tmp_path / "out"))
+    assert [run.name for run in sweep.runs()] == ["a/seed3", "a/seed1", "b/seed3", "b/seed1"]
+    run = sweep.runs()[3]
+    assert sweep.run_dir(run) == str(tmp_path / "out" / "runs" / "b" / "seed1")
+    assert sweep.options(run) == {"dataset": "facades", "patch": 16, "seed": 1}
+    # --seeds replaces the grid's; without any, runs/<variant>/ as before seeds existed.
+    assert [r.name for r in Sweep(grid, "o", seeds=[7]).runs()] == ["a/seed7", "b/seed7"]
+    unseeded = Sweep(dict(grid, seeds=None), "o")
+    assert unseeded.run_dir(unseeded.runs()[0]) == os.path.join("o", "runs", "a")
+    assert "seed" not in unseeded.options(unseeded.runs()[0])
+
+
+def test_a_data_dir_on_the_command_line_replaces_the_grids_dataset(tmp_path):
+    grid = load_grid(os.path.join(REPO, "recipes", "study_pix2pix_facades_cpu.toml"))
+    assert grid["base"]["dataset"] == "facades"
+    sweep = Sweep(grid, str(tmp_path), {"data-dir": "../shared/datasets/facades"})
+    options = sweep.options(sweep.runs()[0])
+    assert options["data-dir"] == "../shared/datasets/facades" and "dataset" not in options
+    argv = recipe_arguments(options)
+    assert "--dataset" not in argv and argv[argv.index("--data-dir") + 1].endswith("facades")
+    assert Sweep(grid, str(tmp_path)).options(sweep.runs()[0])["dataset"] == "facades"
+
+
+def test_cpu_grids_name_data_sets_and_run_three_seeds():
+    for name in ("study_pix2pix_facades_cpu", "study_pix2pix_bluemarble_cpu",
+                 "study_cyclegan_horse2zebra_cpu", "study_cut_horse2zebra_cpu"):
+        path = os.path.join(REPO, "recipes", f"{name}.toml")
+        grid = load_grid(path)
+        assert "data-dir" not in grid["base"] and grid["base"]["dataset"], name
+        assert grid["seeds"] == [0, 1, 2] and grid["protocol"] == "inference", name
+        assert "../shared" not in open(path).read(), name
+    for name in ("facades", "maps", "cityscapes"):
+        grid = load_grid(os.path.join(REPO, "recipes", f"study_pix2pix_{name}.toml"))
+        assert grid["protocol"] == "paper", name
