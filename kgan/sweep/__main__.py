@@ -3,7 +3,8 @@
 Trains every variant of the grid through its recipe (one run folder each under DIR/runs/),
 evaluates each on the test split (FID, precision, recall; PSNR/SSIM for paired data; both
 directions for CycleGAN), and writes DIR/results.csv, DIR/report.md and DIR/report.html.
-Rerunning the same command skips finished variants and resumes interrupted ones.
+Rerunning the same command skips finished variants and resumes interrupted ones; a run
+trained with other options than the grid and --set now give is refused (see --retrain-changed).
 """
 
 import argparse
@@ -28,6 +29,10 @@ def parse_args(argv=None):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an option for every variant, after the grid's (repeatable), "
                         "e.g. --set epochs=2")
+    parser.add_argument("--retrain-changed", action="store_true",
+                        help="a run whose config.toml differs from its variant's options "
+                        "(another grid or --set) is moved to OUT/replaced/ and trained again "
+                        "(default: refuse with one line and run nothing)")
     return parser.parse_args(argv)
 
 
@@ -54,7 +59,7 @@ def main(argv=None):
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out} is a file; name a folder")
     sweep = Sweep(grid, out, _extra_options(options.set), qualitative=options.qualitative,
-                  eval_images=options.eval_images)
+                  eval_images=options.eval_images, retrain_changed=options.retrain_changed)
     return 1 if sweep.run() else 0
 
 

@@ -17,7 +17,8 @@ Format (see `recipes/study_*.toml`):
     recall = 0.39
     fid = 110.7
 
-Keys may use dashes or underscores; they are normalised to dashes. Whether each option is
+Keys may use dashes or underscores; they are normalised to dashes (a table that spells one
+key both ways is refused). Whether each option is
 known to the recipe is checked when the variant runs (the recipe refuses unknown keys).
 """
 
@@ -92,7 +93,7 @@ def load_grid(path):
 def _options(path, where, table):
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{where}] must be a table of options")
-    options = {}
+    options, spelled = {}, {}
     for key, value in table.items():
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{path}: {where}.{key} must be a single value")
@@ -102,7 +103,13 @@ def _options(path, where, table):
             continue
         if key.replace("_", "-") in ("out", "config"):
             raise ConfigError(f"{path}: {where}.{key} is set by the sweep; leave it out")
-        options[key.replace("_", "-")] = value
+        dashed = key.replace("_", "-")
+        if dashed in spelled:
+            # TOML sees two keys; a dict would keep the last one without a word.
+            raise ConfigError(f"{path}: [{where}] sets {dashed} twice, as {spelled[dashed]!r} "
+                              f"and {key!r}; keep one")
+        spelled[dashed] = key
+        options[dashed] = value
     return options
 
 

@@ -12,7 +12,9 @@ A sweep folder (`--out DIR`) holds:
 Each variant is trained and evaluated in a child process, so one that fails (or runs out of
 memory) is reported with its error and the sweep goes on. A variant whose evaluation.json
 exists is finished and skipped; any other resumes from its last checkpoint, so rerunning a
-killed sweep loses at most what the recipe had not checkpointed.
+killed sweep loses at most what the recipe had not checkpointed. A run whose config.toml
+records other options than its variant's (another grid or --set) is refused before anything
+runs, or moved to replaced/ and trained again with --retrain-changed (`kgan.sweep.recorded`).
 """
 
 import csv
@@ -28,6 +30,7 @@ import time
 from kgan.atomic import write_text
 from kgan.run_folder import EVALUATION
 from kgan.sweep.grid import variant_options
+from kgan.sweep.recorded import difference, move_aside, recorded_options, refusal, shown
 
 _PR_SET_PDEATHSIG = 1
 
@@ -94,10 +97,14 @@ class Sweep:
             policy chosen on the command line); dashed names.
         qualitative: test examples in the qualitative figure.
         eval_images: score each variant on the first N test images (None: all).
+        retrain_changed: move a run whose config.toml differs from its variant's options to
+            `replaced/` and train the variant again (default: refuse the whole sweep).
     """
 
-    def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None):
+    def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None,
+                 retrain_changed=False):
         self.grid = grid
+        self.retrain_changed = retrain_changed
         self.out = out
         self.extra_options = dict(extra_options or {})
         self.qualitative = qualitative
@@ -137,6 +144,7 @@ class Sweep:
             int: the number of variants that failed.
         """
         names = list(self.grid["variants"])
+        self._check_recorded_options(names, print_fn)
         todo = [name for name in names if self.evaluation(name) is None]
         print_fn(f"sweep {self.grid['title']}: {len(names)} variants, "
                  f"{len(names) - len(todo)} already finished, writing {self.out}")
@@ -159,6 +167,24 @@ class Sweep:
         print_fn(f"wrote {os.path.join(self.out, 'results.csv')}, {md_path}, {html_path}"
                  + (f"; {len(failed)} failed: {', '.join(failed)}" if failed else ""))
         return len(failed)
+
+    def _check_recorded_options(self, names, print_fn):
+        """Refuse (or, with `retrain_changed`, move aside) runs trained with other options."""
+        changed = {}
+        for name in names:
+            found = difference(self.options(name), self.run_dir(name))
+            if found:
+                changed[name] = found
+        if changed and not self.retrain_changed:
+            name, found = next(iter(changed.items()))
+            raise refusal(name, self.run_dir(name), found, len(changed) - 1)
+        for name, (key, wanted, recorded) in changed.items():
+            target = move_aside(self.out, name, self.run_dir(name))
+            self.state.pop(name, None)
+            print_fn(f"{name}: trained with {key} = {shown(recorded)}, not {shown(wanted)}: "
+                     f"moved to {target}, training it again")
+        if changed:
+            self._save_state()
 
     def _run_variant(self, name, print_fn):
         run_dir = self.run_dir(name)
@@ -197,7 +223,9 @@ class Sweep:
                    "error": "" if status == "done" else entry.get("error", ""),
                    "seconds": entry.get("seconds", ""), "steps": "",
                    "peak_memory_mb": entry.get("peak_memory_mb", "")}
-            row.update({f"option.{k}": v for k, v in self.options(name).items()})
+            # What the run recorded wins ("auto" precision is recorded as the one it chose).
+            recorded = recorded_options(self.run_dir(name)) or {}
+            row.update({f"option.{k}": recorded.get(k, v) for k, v in self.options(name).items()})
             if evaluation is not None:
                 row["steps"] = evaluation.get("steps", "")
                 if evaluation.get("steps") and entry.get("seconds"):
