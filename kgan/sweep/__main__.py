@@ -64,4 +64,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_reporting_errors(main, None))
+    raise SystemExit(run_reporting_errors(
+        main, None, interrupted="rerun the same command to go on (finished variants are kept, "
+        "the interrupted one resumes from its last checkpoint)"))

@@ -28,11 +28,13 @@ import sys
 import time
 
 from kgan.atomic import write_text
+from kgan.startup import Terminated
 from kgan.run_folder import EVALUATION
 from kgan.sweep.grid import variant_options
 from kgan.sweep.recorded import difference, move_aside, recorded_options, refusal, shown
 
 _PR_SET_PDEATHSIG = 1
+STOP_TIMEOUT_S = 60  # how long an interrupted sweep waits for its child to stop
 
 
 def recipe_arguments(options):
@@ -75,10 +77,27 @@ def run_logged(command, log_path):
         log.flush()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        _, status, usage = os.wait4(process.pid, 0)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except KeyboardInterrupt as interrupt:
+            _stop(process, interrupt)
+            raise
         process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
     return process.returncode, seconds, usage.ru_maxrss / 1024, _last_line(log_path)
+
+
+def _stop(process, interrupt):
+    """Pass a Ctrl-C or SIGTERM the sweep got on to its child (a terminal's Ctrl-C reaches
+    both; `kill -INT` only the sweep) and wait until the child has written its checkpoint
+    or cleaned up; SIGKILL it after STOP_TIMEOUT_S."""
+    stop = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+    try:
+        process.send_signal(stop)
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _last_line(path):
