@@ -93,11 +93,14 @@ def _stop(process, interrupt):
     or cleaned up; SIGKILL it after STOP_TIMEOUT_S."""
     stop = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
     try:
-        process.send_signal(stop)
-        process.wait(timeout=STOP_TIMEOUT_S)
+        process.wait(timeout=2)  # a terminal's Ctrl-C: the child stops by itself
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        try:
+            process.send_signal(stop)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _last_line(path):
