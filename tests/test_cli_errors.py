@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 
 from kgan import unet_generator
-from kgan.cli import load_keras_model, random_seed, run_reporting_errors
+from kgan import cli
+from kgan.cli import load_keras_model, run_reporting_errors
 from kgan.errors import KganError
 
 
@@ -36,7 +37,7 @@ def test_a_truncated_keras_file_is_reported_as_truncated_not_missing(tmp_path):
                                             ("4294967296", False)])
 def test_a_seed_is_a_whole_number_keras_can_take(text, accepted):
     if accepted:
-        assert random_seed(text) == int(text)
+        assert cli.random_seed(text) == int(text)
     else:
         with pytest.raises(Exception, match=r"expected a number in \[0, 4294967295\]"):
-            random_seed(text)
+            cli.random_seed(text)
