@@ -22,10 +22,12 @@ def normalization(kind, name=None):
     """
     if kind == "batch":
         # momentum 0.9 and eps 1e-5 are PyTorch's BatchNorm defaults, used by the papers.
-        # synchronized: under a distribution strategy the statistics are those of the global
-        # batch (all-reduced), as one process would compute them; without one it does nothing.
-        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True,
-                                               name=name)
+        # synchronized: under a tf.distribute strategy the statistics are those of the global
+        # batch (all-reduced), as one process would compute them; without one it does
+        # nothing. Keras offers it on TensorFlow only (other backends shard no batch here).
+        return keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5, name=name,
+            synchronized=keras.backend.backend() == "tensorflow")
     if kind == "instance":
         return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
     if kind == "none":

@@ -11,21 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kgan.recipes import common, pix2pix
+from kgan.recipes import pix2pix
+
+from test_recipe_reliability import one_line, run
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run(argv, capsys):
-    """`python -m kgan.recipes.pix2pix` in-process: (exit status, stderr)."""
-    status = common.run_cli(pix2pix.main, [str(arg) for arg in argv])
-    return status, capsys.readouterr().err
-
-
-def error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert "Traceback" not in err and len(lines) == 1, err
-    return lines[0]
 
 
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
@@ -46,18 +36,18 @@ def test_a_seed_keras_cannot_take_is_an_argparse_error(seed, tiny_args, tmp_path
 def test_a_bad_tf_config_is_one_line(tf_config, message, tiny_args, tmp_path, capsys,
                                      monkeypatch):
     monkeypatch.setenv("TF_CONFIG", tf_config)
-    status, err = run(tiny_args("pix2pix", out=tmp_path / "run"), capsys)
+    status, err = run(pix2pix, tiny_args("pix2pix", out=tmp_path / "run"), capsys)
     assert status == 2
-    assert message in error_line(err)
+    assert message in one_line(err)
     assert not (tmp_path / "run").exists()
 
 
 def test_a_dangling_symlink_out_is_one_line(tiny_args, tmp_path, capsys):
     out = tmp_path / "run"
     out.symlink_to(tmp_path / "gone")
-    status, err = run(tiny_args("pix2pix", out=out), capsys)
+    status, err = run(pix2pix, tiny_args("pix2pix", out=out), capsys)
     assert status == 2
-    assert error_line(err) == (f"error: --out {out} is a symbolic link to {tmp_path / 'gone'}, "
+    assert one_line(err) == (f"error: --out {out} is a symbolic link to {tmp_path / 'gone'}, "
                                "which does not exist: create that folder, or pass another --out")
     assert out.is_symlink() and not (tmp_path / "gone").exists()
 
@@ -68,7 +58,7 @@ def test_eval_every_with_unreadable_fid_weights_warns_and_trains_on(tiny_args, t
     weights.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(1000))  # an HDF5 file cut short
     monkeypatch.setenv("KGAN_FID_WEIGHTS", str(weights))
     out = tmp_path / "run"
-    status, err = run(tiny_args("pix2pix", out=out, eval_every=1, eval_images=4), capsys)
+    status, err = run(pix2pix, tiny_args("pix2pix", out=out, eval_every=1, eval_images=4), capsys)
     assert status == 0, err
     assert f"warning: training without --eval-every: cannot read the FID weights file {weights}" \
         in err
