@@ -3,36 +3,57 @@
 import argparse
 import math
 import os
-import signal
+import re
 import sys
+import zipfile
 
 import keras
+import tensorflow as tf
 
-import kgan
+from kgan import startup
 from kgan.errors import ConfigError, KganError
 
 
-def run_reporting_errors(function, *args):
+def run_reporting_errors(function, *args, interrupted=None):
     """Call `function(*args)`; print a kgan error as one line on stderr instead of raising.
 
+    Ctrl-C and SIGTERM raise KeyboardInterrupt (`kgan.startup.Terminated` for SIGTERM) inside
+    `function`, so its clean-up runs; then one line: "interrupted" or "terminated", and
+    `interrupted` (what to do next) after a colon.
+
     Returns:
-        int: `function`'s exit status, 2 for a ConfigError, 1 for another KganError.
+        int: `function`'s exit status, 2 for a ConfigError, 1 for another KganError, 130
+        after Ctrl-C, 143 after SIGTERM.
     """
-    if signal.getsignal(signal.SIGINT) is kgan._interrupted_at_start_up:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    startup.working_signal_handlers()
     try:
         return function(*args)
+    except KeyboardInterrupt as interrupt:
+        word = "terminated" if isinstance(interrupt, startup.Terminated) else "interrupted"
+        print(word + (f": {interrupted}" if interrupted else ""), file=sys.stderr)
+        return startup.exit_status(interrupt)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KganError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except tf.errors.ResourceExhaustedError as error:
+        print(f"error: {out_of_memory_line(error)}", file=sys.stderr)
+        return 1
     except OSError as error:
         # A full disk, a read-only folder, a file where a folder should be: the environment,
         # not a bug, so one line too (the strerror and the file name say what to fix).
         print(f"error: {os_error_line(error)}", file=sys.stderr)
         return 1
+
+
+def out_of_memory_line(error):
+    """One line for TensorFlow's ResourceExhaustedError: what did not fit, and what to do."""
+    lines = [line for line in str(error.message).splitlines() if line.strip()] or ["OOM"]
+    what = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", lines[0]).strip()
+    return (f"out of memory ({what}): pass a smaller --batch-size or --image-size, or free "
+            "the memory other processes hold")
 
 
 def os_error_line(error):
@@ -70,6 +91,12 @@ def non_negative_float(text):
     return _number(text, float, 0)
 
 
+def random_seed(text):
+    """argparse type: a random seed, a whole number in [0, 2**32 - 1] (what
+    `keras.utils.set_random_seed` and NumPy take)."""
+    return _number(text, int, 0, 2**32 - 1)
+
+
 def fraction(text):
     """argparse type: a float in [0, 1]."""
     return _number(text, float, 0, 1)
@@ -80,6 +107,10 @@ def load_keras_model(path):
     corrupt or foreign file (kgan's classes are registered by importing kgan)."""
     if not os.path.isfile(path):
         raise KganError(f"no such model file: {path}")
+    if str(path).endswith(".keras") and not zipfile.is_zipfile(path):
+        # Keras would say "File not found" for a truncated archive.
+        raise KganError(f"cannot load {path}: not a complete .keras file (a truncated or "
+                        "damaged zip archive); save or copy it again")
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as error:  # noqa: BLE001 - Keras raises ValueError/TypeError/OSError/...

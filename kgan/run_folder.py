@@ -125,6 +125,10 @@ class RunFolder:
             ConfigError: `path` is a file, or the folder holds a checkpoint of a run made
                 with other options.
         """
+        if os.path.islink(self.path) and not os.path.exists(self.path):
+            raise ConfigError(f"--out {self.path} is a symbolic link to "
+                              f"{os.readlink(self.path)}, which does not exist: create that "
+                              "folder, or pass another --out")
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise ConfigError(f"--out {self.path} is a file, not a folder: pass a folder")
         self.created = not os.path.exists(self.path)

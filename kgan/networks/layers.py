@@ -16,13 +16,18 @@ def normalization(kind, name=None):
     """Return a normalisation layer, or None for `kind="none"`.
 
     Args:
-        kind: "batch" (BatchNorm; with batch size 1 it acts like instance norm, as in
-            pix2pix), "instance" (GroupNormalization with one group per channel), "none".
+        kind: "batch" (BatchNorm over the global batch, replicas included; with batch size
+            1 it acts like instance norm, as in pix2pix), "instance" (GroupNormalization with one group per channel), "none".
         name: layer name.
     """
     if kind == "batch":
         # momentum 0.9 and eps 1e-5 are PyTorch's BatchNorm defaults, used by the papers.
-        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+        # synchronized: under a tf.distribute strategy the statistics are those of the global
+        # batch (all-reduced), as one process would compute them; without one it does
+        # nothing. Keras offers it on TensorFlow only (other backends shard no batch here).
+        return keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5, name=name,
+            synchronized=keras.backend.backend() == "tensorflow")
     if kind == "instance":
         return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
     if kind == "none":

@@ -245,8 +245,25 @@ def training_devices():
 
 
 def cluster_workers():
-    """The workers (and chief) that `TF_CONFIG` names, 0 without TF_CONFIG."""
-    spec = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    """The workers (and chief) that `TF_CONFIG` names, 0 without TF_CONFIG.
+
+    Raises:
+        ConfigError: TF_CONFIG is not JSON of the form {"cluster": {"worker": [...], ...},
+            "task": {...}}.
+    """
+    text = os.environ.get("TF_CONFIG") or "{}"
+    form = ('{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", '
+            '"index": 0}}')
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"TF_CONFIG is not valid JSON ({error}): set it to {form}, or unset "
+                          "it to train in one process") from None
+    spec = config.get("cluster", {}) if isinstance(config, dict) else None
+    if not isinstance(spec, dict) or not all(
+            isinstance(spec.get(kind, []), list) for kind in ("chief", "worker")):
+        raise ConfigError(f"TF_CONFIG {text[:80]!r} is not of the form {form}: fix it, or unset "
+                          "it to train in one process")
     return sum(len(spec.get(kind, ())) for kind in ("chief", "worker"))
 
 
@@ -335,9 +352,7 @@ def resume(folder, run, model, checkpoint, steps_per_epoch):
 
 
 def run_cli(main, argv):
-    """Run `main(argv)`; print kgan errors as one line (exit 2 for options, 1 otherwise)."""
-    try:
-        return run_reporting_errors(main, argv)
-    except KeyboardInterrupt:
-        print("interrupted: rerun the same command to resume from the last checkpoint", file=sys.stderr)
-        return 130
+    """Run `main(argv)`; print kgan errors as one line (exit 2 for options, 1 otherwise, 130
+    after Ctrl-C, 143 after SIGTERM)."""
+    return run_reporting_errors(
+        main, argv, interrupted="rerun the same command to resume from the last checkpoint")

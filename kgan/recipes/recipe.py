@@ -21,7 +21,7 @@ from kgan import losses
 from kgan.callbacks.best_generator import BestGenerator
 from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES
 from kgan.callbacks.tensorboard import TensorBoardLogger
-from kgan.cli import non_negative_int, non_negative_float, positive_int
+from kgan.cli import non_negative_int, non_negative_float, positive_int, random_seed
 from kgan.errors import ConfigError
 from kgan.models.training import PRECISIONS, default_precision, precision_policy, resolve_precision
 from kgan.networks import DOWNSAMPLING, RECEPTIVE_FIELDS, UPSAMPLING
@@ -138,7 +138,7 @@ class Recipe:
         training.add_argument("--batch-size", type=positive_int, default=1)
         training.add_argument("--lr", type=non_negative_float, default=2e-4)
         training.add_argument("--beta1", type=non_negative_float, default=0.5)
-        training.add_argument("--seed", type=int, default=0)
+        training.add_argument("--seed", type=random_seed, default=0)
 
     def _add_output_arguments(self, parser):
         output = parser.add_argument_group("output")
@@ -282,7 +282,8 @@ class Recipe:
             # Last: it logs the sample grid and the metrics the callbacks above wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
         ]
-        fit = dict(validation_data=val, callbacks=callbacks,
+        # shuffle=False: the seeded pipeline shuffles (Keras ignores it for a dataset, warning).
+        fit = dict(validation_data=val, callbacks=callbacks, shuffle=False,
                    verbose=2 if os.environ.get("CI") else "auto")
         epoch, offset = divmod(step, steps)
         if offset and epoch < options.epochs:

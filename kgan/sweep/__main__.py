@@ -5,7 +5,8 @@ names several (one run folder each under DIR/runs/), evaluates each run on the t
 (FID with a bootstrap interval, KID, precision, recall; PSNR/SSIM for paired data; both
 directions for CycleGAN; the best-validation-FID generator too when the grid sets
 eval-every), and writes DIR/results.csv, DIR/report.md and DIR/report.html. Rerunning the
-same command skips finished runs and resumes interrupted ones.
+same command skips finished runs and resumes interrupted ones; a run trained with other
+options than the grid and --set now give is refused (see --retrain-changed).
 """
 
 import argparse
@@ -38,6 +39,10 @@ def parse_args(argv=None):
     parser.add_argument("--feature-precision", default="float32", choices=PRECISIONS,
                         help="dtype policy of the Inception features the scores use "
                         "(default float32, the same on every machine)")
+    parser.add_argument("--retrain-changed", action="store_true",
+                        help="a run whose config.toml differs from its variant's options "
+                        "(another grid or --set) is moved to OUT/replaced/ and trained again "
+                        "(default: refuse with one line and run nothing)")
     return parser.parse_args(argv)
 
 
@@ -77,9 +82,12 @@ def main(argv=None):
         raise ConfigError(f"--out {out} is a file; name a folder")
     sweep = Sweep(grid, out, _extra_options(options.set), qualitative=options.qualitative,
                   eval_images=options.eval_images, seeds=_seeds(options.seeds),
-                  feature_precision=options.feature_precision)
+                  feature_precision=options.feature_precision,
+                  retrain_changed=options.retrain_changed)
     return 1 if sweep.run() else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_reporting_errors(main, None))
+    raise SystemExit(run_reporting_errors(
+        main, None, interrupted="rerun the same command to go on (finished variants are kept, "
+        "the interrupted one resumes from its last checkpoint)"))

@@ -22,7 +22,8 @@ Format (see `recipes/study_*.toml`):
 
 `protocol` and `seeds` are the sweep's, not the recipe's: the protocol is an evaluation
 setting, and each seed becomes the recipe's `--seed`. Keys may use dashes or underscores; they
-are normalised to dashes. Whether each option is
+are normalised to dashes (a table that spells one key both ways is refused). Whether each
+option is
 known to the recipe is checked when the variant runs (the recipe refuses unknown keys).
 """
 
@@ -120,7 +121,7 @@ def check_seeds(seeds, where):
 def _options(path, where, table):
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{where}] must be a table of options")
-    options = {}
+    options, spelled = {}, {}
     for key, value in table.items():
         if isinstance(value, (dict, list)):
             raise ConfigError(f"{path}: {where}.{key} must be a single value")
@@ -133,7 +134,13 @@ def _options(path, where, table):
         if key in ("protocol", "seeds"):
             raise ConfigError(f"{path}: {where}.{key} is a setting of the whole grid: put it "
                               "at the top of the file, before [base]")
-        options[key.replace("_", "-")] = value
+        dashed = key.replace("_", "-")
+        if dashed in spelled:
+            # TOML sees two keys; a dict would keep the last one without a word.
+            raise ConfigError(f"{path}: [{where}] sets {dashed} twice, as {spelled[dashed]!r} "
+                              f"and {key!r}; keep one")
+        spelled[dashed] = key
+        options[dashed] = value
     return options
 
 

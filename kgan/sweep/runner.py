@@ -14,7 +14,9 @@ A sweep folder (`--out DIR`) holds:
 Each run is trained and evaluated in a child process, so one that fails (or runs out of
 memory) is reported with its error and the sweep goes on. A run whose evaluation.json
 exists is finished and skipped; any other resumes from its last checkpoint, so rerunning a
-killed sweep loses at most what the recipe had not checkpointed.
+killed sweep loses at most what the recipe had not checkpointed. A run whose config.toml
+records other options than its variant's (another grid or --set) is refused before anything
+runs, or moved to replaced/ and trained again with --retrain-changed (`kgan.sweep.recorded`).
 """
 
 import collections
@@ -29,14 +31,17 @@ import sys
 import time
 
 from kgan.atomic import write_text
+from kgan.startup import Terminated
 from kgan.run_folder import EVALUATION
 from kgan.sweep.grid import variant_options
+from kgan.sweep.recorded import difference, move_aside, recorded_options, refusal, shown
 
 # A data source set on the command line replaces the grid's: `--set data-dir=DIR` points a
 # grid that names a data set at a folder instead (and `--set dataset=NAME` the reverse).
 DATA_SOURCES = ("dataset", "data-dir")
 
 _PR_SET_PDEATHSIG = 1
+STOP_TIMEOUT_S = 60  # how long an interrupted sweep waits for its child to stop
 
 
 def recipe_arguments(options):
@@ -79,10 +84,30 @@ def run_logged(command, log_path):
         log.flush()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        _, status, usage = os.wait4(process.pid, 0)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except KeyboardInterrupt as interrupt:
+            _stop(process, interrupt)
+            raise
         process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
     return process.returncode, seconds, usage.ru_maxrss / 1024, _last_line(log_path)
+
+
+def _stop(process, interrupt):
+    """Pass a Ctrl-C or SIGTERM the sweep got on to its child (a terminal's Ctrl-C reaches
+    both; `kill -INT` only the sweep) and wait until the child has written its checkpoint
+    or cleaned up; SIGKILL it after STOP_TIMEOUT_S."""
+    stop = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+    try:
+        process.wait(timeout=2)  # a terminal's Ctrl-C: the child stops by itself
+    except subprocess.TimeoutExpired:
+        try:
+            process.send_signal(stop)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _last_line(path):
@@ -105,11 +130,14 @@ class Sweep:
         seeds: run every variant once per seed (list of int; None: the grid's `seeds`, and
             without those one run per variant in runs/<variant>/, as sweeps always did).
         feature_precision: the dtype policy of the scores' Inception features.
+        retrain_changed: move a run whose config.toml differs from its variant's options to
+            `replaced/` and train it again (default: refuse the whole sweep).
     """
 
     def __init__(self, grid, out, extra_options=None, qualitative=4, eval_images=None,
-                 seeds=None, feature_precision="float32"):
+                 seeds=None, feature_precision="float32", retrain_changed=False):
         self.grid = grid
+        self.retrain_changed = retrain_changed
         self.out = out
         self.extra_options = dict(extra_options or {})
         self.qualitative = qualitative
@@ -163,6 +191,7 @@ class Sweep:
             int: the number of runs that failed.
         """
         runs = self.runs()
+        self._check_recorded_options(runs, print_fn)
         todo = [run for run in runs if self.evaluation(run) is None]
         seeds = f" x {len(self.seeds)} seeds" if self.seeds else ""
         print_fn(f"sweep {self.grid['title']}: {len(self.grid['variants'])} variants{seeds}, "
@@ -186,6 +215,24 @@ class Sweep:
         print_fn(f"wrote {os.path.join(self.out, 'results.csv')}, {md_path}, {html_path}"
                  + (f"; {len(failed)} failed: {', '.join(failed)}" if failed else ""))
         return len(failed)
+
+    def _check_recorded_options(self, runs, print_fn):
+        """Refuse (or, with `retrain_changed`, move aside) runs trained with other options."""
+        changed = {}
+        for run in runs:
+            found = difference(self.options(run), self.run_dir(run))
+            if found:
+                changed[run] = found
+        if changed and not self.retrain_changed:
+            run, found = next(iter(changed.items()))
+            raise refusal(run.name, self.run_dir(run), found, len(changed) - 1)
+        for run, (key, wanted, recorded) in changed.items():
+            target = move_aside(self.out, run.name.replace("/", "_"), self.run_dir(run))
+            self.state.pop(run.name, None)
+            print_fn(f"{run.name}: trained with {key} = {shown(recorded)}, not {shown(wanted)}: "
+                     f"moved to {target}, training it again")
+        if changed:
+            self._save_state()
 
     def _run_variant(self, run, print_fn):
         run_dir = self.run_dir(run)
@@ -227,7 +274,9 @@ class Sweep:
                    "error": "" if status == "done" else entry.get("error", ""),
                    "seconds": entry.get("seconds", ""), "steps": "",
                    "peak_memory_mb": entry.get("peak_memory_mb", "")}
-            row.update({f"option.{k}": v for k, v in self.options(run).items()})
+            # What the run recorded wins ("auto" precision is recorded as the one it chose).
+            recorded = recorded_options(self.run_dir(run)) or {}
+            row.update({f"option.{k}": recorded.get(k, v) for k, v in self.options(run).items()})
             if evaluation is not None:
                 row["steps"] = evaluation.get("steps", "")
                 if evaluation.get("steps") and entry.get("seconds"):

@@ -128,6 +128,10 @@ def test_recipe_arguments_turn_options_into_flags():
     ('recipe = "pix2pix"\n[variants.a]\n[published.b]\nfid = 1\n', "names no variant"),
     ('recipe = "pix2pix"\nsteps = 3\n[variants.a]\n', "unknown key 'steps'"),
     ("recipe = \n", "not valid TOML"),
+    ('recipe = "pix2pix"\n[variants.a]\nrecon_loss = "l1"\nrecon-loss = "l2"\n',
+     "[variants.a] sets recon-loss twice, as 'recon_loss' and 'recon-loss'"),
+    ('recipe = "pix2pix"\n[base]\nimage-size = 32\nimage_size = 64\n[variants.a]\n',
+     "[base] sets image-size twice"),
 ])
 def test_bad_grids_are_one_line_errors(tmp_path, text, message):
     path = tmp_path / "grid.toml"
