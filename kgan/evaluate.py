@@ -27,6 +27,7 @@ import math
 import os
 import sys
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -185,6 +186,9 @@ def _evaluate(options):
                               fid_method=options.fid_method, kid=not options.no_precision_recall,
                               feature_precision=options.precision)
     if options.model:
+        # Dropout layers draw their seeds when the model loads: seeded, the paper protocol's
+        # masks (and so its scores) are the same on every run.
+        keras.utils.set_random_seed(0)
         generator = load_keras_model(options.model)
         if options.data_dir or options.dataset:
             for inputs, targets in _paired_batches(options):

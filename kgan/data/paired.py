@@ -30,8 +30,10 @@ def check_direction(direction):
 
 
 def tfds_pairs(builder, split):
-    """`(a, b)` uint8 pairs of a prepared A|B builder's split ("val" falls back to "test")."""
-    split = tfds_split(builder, split, fallback="test" if split == "val" else None)
+    """`(a, b)` uint8 pairs of a prepared A|B builder's split ("val" falls back to "test" and
+    "test" to "val" where the set lacks one)."""
+    # maps and cityscapes have no test split: their papers score the val split.
+    split = tfds_split(builder, split, fallback={"val": "test", "test": "val"}.get(split))
     return images(builder, split).map(folders.split_side_by_side, num_parallel_calls=tf.data.AUTOTUNE)
 
 

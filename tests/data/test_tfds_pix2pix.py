@@ -212,3 +212,16 @@ def test_pix2pix_recipe_trains_on_tfds_facades(facades_tfds, tmp_path):
     assert (out / "generator.keras").is_file()
     history = (out / "history.csv").read_text().splitlines()
     assert len(history) == 2 and "g_loss" in history[0]
+
+
+def test_a_set_without_test_split_is_scored_on_val(tmp_path):
+    """maps and cityscapes ship train/ and val/ only; their papers score val."""
+    served = tmp_path / "served"
+    served.mkdir()
+    archive = _synthetic_archive(served, sizes=(("train", 3), ("val", 2)))
+    with serve(served) as base_url:
+        checksums = _checksums_file(tmp_path / "checksums.tsv", base_url + "facades.tar.gz", archive)
+        builder = pix2pix_builder("facades", str(tmp_path / "tfds"), base_url=base_url,
+                                  checksums_file=checksums)
+    assert "test" not in builder.info.splits
+    assert len(list(tfds_pairs(builder, "test"))) == 2
