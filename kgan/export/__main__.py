@@ -26,12 +26,10 @@ from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.errors import KganError
 from kgan.export.extras import require
 from kgan.export.litert_file import WEIGHTS
-from kgan.export.portable import EXTENSIONS, export_file
+from kgan.export.portable import EXTENSIONS, FORMATS, export_file
 from kgan.export.savedmodel import export_generator, validate_name, with_precision
 from kgan.export.signatures import DEFAULT_MAX_PIXELS
 from kgan.models.training import PRECISIONS
-
-FORMATS = ("savedmodel", "onnx", "litert")
 from kgan.run_folder import GENERATORS, RunFolder
 
 

@@ -30,6 +30,8 @@ from kgan.export.signatures import (
 )
 from kgan.export.versions import claim_version, writing_version
 
+FORMATS = ("savedmodel", "onnx", "litert")
+# The file formats, and the extensions their versions take.
 EXTENSIONS = {"onnx": ".onnx", "litert": ".tflite"}
 # The largest difference from the Keras generator (outputs in [-1, 1]) the export accepts on
 # its probe image. float16 and int8 weights measured well below these: see README, Serving.

@@ -15,6 +15,7 @@ the file's `kgan` metadata.
 import json
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from kgan.errors import KganError
@@ -84,6 +85,10 @@ class ArrayRunner(Runner):
             input_signature=[tf.TensorSpec([], tf.string)])
         self._encode = tf.function(encode_translated, input_signature=[
             tf.TensorSpec([1, None, None, 3], tf.float32), tf.TensorSpec([2], tf.int32)])
+        # Traced, so that a failed check reads as the SavedModel's ("assertion failed: ...").
+        self._check = tf.function(
+            lambda images: checked_images(images, self.stride, self.max_pixels),
+            input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)])
 
     def run(self, images):
         """float32 NumPy [N, H, W, 3] in [-1, 1] -> the generator's float32 [N, H, W, 3] in
@@ -97,10 +102,12 @@ class ArrayRunner(Runner):
             ImageError: not [N, H, W, 3], an empty batch, H or W not multiples of `stride`,
                 or H x W over `max_pixels`.
         """
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4:
+            raise ImageError(f"images must be [N, H, W, 3], got shape {images.shape}")
         try:
-            images = checked_images(tf.constant(images, tf.float32), self.stride,
-                                    self.max_pixels).numpy()
-        except (tf.errors.OpError, ValueError) as error:
+            images = self._check(images).numpy()
+        except tf.errors.OpError as error:
             raise ImageError(error_reason(error)) from None
         try:
             return self.run(images)
