@@ -14,6 +14,10 @@ few hundred KB is refused without allocating its pixels.
 
 Bad requests fail inside the graph with `InvalidArgumentError` and a readable message, because
 TF Serving feeds tensors straight to the graph and does not check shapes against the signature.
+
+The pieces of `translate_image` (`decode_for_generator`, `checked_images`,
+`encode_translated`) also run around the ONNX and LiteRT files in `kgan.export.runners`, so
+all three formats decode, resize, bound and encode alike.
 """
 
 import math
