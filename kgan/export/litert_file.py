@@ -20,7 +20,7 @@ import tensorflow as tf
 from kgan.errors import KganError
 from kgan.export.cli import error_reason
 from kgan.export.extras import import_extra
-from kgan.export.runners import METADATA_KEY, OUTPUT_NAME, ArrayRunner, INPUT_NAME, parse_metadata
+from kgan.export.runners import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ArrayRunner
 
 WEIGHTS = ("float32", "float16", "int8")
 _FILE_IDENTIFIER = b"TFL3"
@@ -86,26 +86,19 @@ def read_metadata(flatbuffer):
 
 
 class LiteRTRunner(ArrayRunner):
-    """A LiteRT export, run by the LiteRT interpreter (XNNPACK on the CPU).
+    """A LiteRT export (path or bytes), run by the LiteRT interpreter (XNNPACK on the CPU)."""
 
-    Args:
-        model: path of a `.tflite` file, or its bytes.
-        name: how errors name the model (default: the path).
-    """
+    format_name, kind = "litert", "a LiteRT model"
 
-    def __init__(self, model, name=None):
+    def load(self, model):
         litert = import_extra("ai_edge_litert.interpreter", "litert")
-        name = name or model
         if isinstance(model, str):
             with open(model, "rb") as file:
                 model = file.read()
-        try:
-            metadata = read_metadata(model)
-            interpreter = litert.Interpreter(model_content=model, num_threads=_cores())
-            self._run = interpreter.get_signature_runner("serving_default")
-        except Exception as error:  # noqa: BLE001 - flatbuffer and interpreter errors alike.
-            raise KganError(f"cannot load {name} as a LiteRT model: {error_reason(error)}") from None
-        super().__init__(parse_metadata(metadata, name, "litert"))
+        metadata = read_metadata(model)
+        interpreter = litert.Interpreter(model_content=model, num_threads=_cores())
+        self._run = interpreter.get_signature_runner("serving_default")
+        return metadata
 
     def run(self, images):
         return self._run(**{INPUT_NAME: images})[OUTPUT_NAME]

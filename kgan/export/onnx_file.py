@@ -17,7 +17,6 @@ from kgan.export.runners import (
     METADATA_KEY,
     OUTPUT_NAME,
     ArrayRunner,
-    parse_metadata,
 )
 
 # Opset 17 (ONNX 1.12, 2022): run by every ONNX Runtime since 1.12.
@@ -51,22 +50,14 @@ def onnx_bytes(function, metadata):
 
 
 class OnnxRunner(ArrayRunner):
-    """An ONNX export, run by ONNX Runtime on the CPU.
+    """An ONNX export (path or bytes), run by ONNX Runtime on the CPU."""
 
-    Args:
-        model: path of a `.onnx` file, or its bytes.
-        name: how errors name the model (default: the path).
-    """
+    format_name, kind = "onnx", "an ONNX model"
 
-    def __init__(self, model, name=None):
+    def load(self, model):
         onnxruntime = import_extra("onnxruntime", "onnx")
-        name = name or model
-        try:
-            self._session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
-        except Exception as error:  # noqa: BLE001 - ONNX Runtime's errors share no base class.
-            raise KganError(f"cannot load {name} as an ONNX model: {error_reason(error)}") from None
-        properties = self._session.get_modelmeta().custom_metadata_map
-        super().__init__(parse_metadata(properties.get(METADATA_KEY), name, "onnx"))
+        self._session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+        return self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
 
     def run(self, images):
         return self._session.run([OUTPUT_NAME], {INPUT_NAME: images})[0]

@@ -68,14 +68,28 @@ class SavedModelRunner(Runner):
 
 
 class ArrayRunner(Runner):
-    """A runtime that runs the generator alone on float32 arrays; subclasses give `run`.
+    """A runtime that runs the generator alone on float32 arrays; subclasses give `load`,
+    `run`, `format_name` ("onnx", "litert") and `kind` ("an ONNX model").
 
     Args:
-        metadata: the export's `kgan` metadata: `stride`, `image_size` (None: each side to
-            its nearest multiple of the stride) and `max_pixels`.
+        model: path of the file, or its bytes.
+        name: how errors name the model (default: the path).
+
+    Raises:
+        KganError: the format's extra is not installed, the file cannot be loaded, or it has
+            no `kgan` metadata (`stride`, `image_size`, `max_pixels`).
     """
 
-    def __init__(self, metadata):
+    format_name = kind = None
+
+    def __init__(self, model, name=None):
+        name = name or model
+        try:
+            metadata = parse_metadata(self.load(model), name, self.format_name)
+        except KganError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the runtimes' errors share no base class.
+            raise KganError(f"cannot load {name} as {self.kind}: {error_reason(error)}") from None
         self.stride = int(metadata["stride"])
         self.image_size = metadata.get("image_size")
         self.max_pixels = int(metadata["max_pixels"])
@@ -89,6 +103,11 @@ class ArrayRunner(Runner):
         self._check = tf.function(
             lambda images: checked_images(images, self.stride, self.max_pixels),
             input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)])
+
+    def load(self, model):
+        """Load the file (path or bytes) into the runtime; return its `kgan` metadata (JSON
+        text, None when absent)."""
+        raise NotImplementedError
 
     def run(self, images):
         """float32 NumPy [N, H, W, 3] in [-1, 1] -> the generator's float32 [N, H, W, 3] in

@@ -15,20 +15,9 @@ from kgan import translate
 from kgan.export import __main__ as export_cli
 from kgan.networks import resnet_generator
 
+from helpers import one_error_line, save_image
+
 FILES = {"savedmodel": "1", "onnx": "1.onnx", "litert": "1.tflite"}
-
-
-def _save_image(path, size, mode="RGB", seed=0):
-    width, height = size
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    Image.fromarray(pixels).convert(mode).save(path)
-
-
-def _one_error_line(stderr):
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert "Traceback" not in stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +54,9 @@ def test_each_format_is_a_version_beside_the_others(exports):
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
-    _save_image(folder / "a.jpg", (45, 30))         # resized to 44 x 32 and back
-    _save_image(folder / "b.png", (64, 36), mode="L", seed=1)
-    _save_image(folder / "c.png", (21, 23), mode="RGBA", seed=2)
+    save_image(folder / "a.jpg", (45, 30))         # resized to 44 x 32 and back
+    save_image(folder / "b.png", (64, 36), mode="L", seed=1)
+    save_image(folder / "c.png", (21, 23), mode="RGBA", seed=2)
     return folder
 
 
@@ -114,7 +103,7 @@ def test_format_refusals_are_one_line_and_write_nothing(run_folder, exports, cap
     before = {name: sorted(os.listdir(exports / name)) for name in ("tiles", "tiles_BtoA")}
     assert export_cli.main(["--checkpoint", str(run_folder), "--name", "tiles",
                             "--export-base", str(exports), *args]) == 1
-    assert message in _one_error_line(capsys.readouterr().err)
+    assert message in one_error_line(capsys.readouterr().err)
     assert {name: sorted(os.listdir(exports / name)) for name in before} == before
 
 
@@ -125,8 +114,8 @@ def test_translate_through_onnx_keeps_the_bounds_and_refusals(run_folder, export
     assert export_cli.main(["--checkpoint", keras_file, "--name", "small", "--export-base",
                             str(exports), "--format", "onnx", "--max-pixels", str(64 * 64)]) == 0
     capsys.readouterr()
-    _save_image(tmp_path / "ok.png", (32, 32))
-    _save_image(tmp_path / "big.png", (80, 80))
+    save_image(tmp_path / "ok.png", (32, 32))
+    save_image(tmp_path / "big.png", (80, 80))
     model = str(exports / "small" / "1.onnx")
     args = ["--model", model, "--input", str(tmp_path / "big.png"), str(tmp_path / "ok.png")]
     assert translate.main(args + ["--output", str(tmp_path / "out")]) == 1
@@ -136,7 +125,7 @@ def test_translate_through_onnx_keeps_the_bounds_and_refusals(run_folder, export
 
     original = (tmp_path / "ok.png").read_bytes()
     assert translate.main(args + ["--output", str(tmp_path)]) == 1
-    assert "would overwrite the input" in _one_error_line(capsys.readouterr().err)
+    assert "would overwrite the input" in one_error_line(capsys.readouterr().err)
     assert (tmp_path / "ok.png").read_bytes() == original
 
 
@@ -146,13 +135,13 @@ def test_translate_refuses_an_onnx_file_kgan_did_not_write(exports, tmp_path, ca
     model = onnx.load(str(exports / "tiles" / "1.onnx"))
     del model.metadata_props[:]
     onnx.save(model, str(tmp_path / "foreign.onnx"))
-    _save_image(tmp_path / "a.png", (32, 32))
+    save_image(tmp_path / "a.png", (32, 32))
     for model, message in ((tmp_path / "foreign.onnx", "has no kgan metadata"),
                            (tmp_path / "missing.tflite", "no exported model at")):
         args = ["--model", str(model), "--input", str(tmp_path / "a.png"), "--output",
                 str(tmp_path / "out")]
         assert translate.main(args) == 1
-        assert message in _one_error_line(capsys.readouterr().err)
+        assert message in one_error_line(capsys.readouterr().err)
 
 
 # Makes `import onnxruntime` fail as it does where the onnx extra is not installed.
@@ -174,7 +163,7 @@ def test_a_missing_extra_is_one_line_naming_it(run_folder, exports, tmp_path):
     (tmp_path / "shim" / "sitecustomize.py").write_text(_WITHOUT_ONNXRUNTIME)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(tmp_path / "shim"), *sys.path]))
-    _save_image(tmp_path / "a.png", (32, 32))
+    save_image(tmp_path / "a.png", (32, 32))
     commands = [
         ["kgan.export", "--checkpoint", str(run_folder), "--name", "m", "--export-base",
          str(tmp_path / "out"), "--format", "onnx"],
@@ -195,10 +184,10 @@ def test_a_missing_extra_is_one_line_naming_it(run_folder, exports, tmp_path):
 
 def test_a_missing_litert_extra_is_one_line(exports, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import fails
-    _save_image(tmp_path / "a.png", (32, 32))
+    save_image(tmp_path / "a.png", (32, 32))
     args = ["--model", str(exports / "tiles" / "1.tflite"), "--input", str(tmp_path / "a.png"),
             "--output", str(tmp_path / "out")]
     assert translate.main(args) == 1
-    assert _one_error_line(capsys.readouterr().err) == (
+    assert one_error_line(capsys.readouterr().err) == (
         'error: ai_edge_litert is not installed, which the litert format needs: '
         'pip install "kgan[litert]"')
