@@ -80,8 +80,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--weights", choices=WEIGHTS, default="float32",
-        help="LiteRT: store the weights as float32 (default), float16 (half the file) or "
-        "int8 (a quarter; dynamic-range quantization)",
+        help="LiteRT: store the weights as float32 (default) or float16 (half the file; "
+        "computed in float32)",
     )
     return parser.parse_args(argv)
 

@@ -103,21 +103,20 @@ def test_sizes_off_the_stride_fail_in_one_line(trained, tmp_path, format_name):
         RUNNERS[format_name](path).translate(_images((1, 30, 32)))
 
 
-def test_litert_smaller_weights_stay_close(trained, tmp_path):
-    """float16 and int8 weights: 2x and ~4x smaller files, measured against Keras."""
+def test_litert_float16_weights_stay_close(trained, tmp_path):
+    """float16 weights: a file half as large, close to Keras."""
     generator = trained("pix2pix")
     images = _images((2, 64, 32))
     expected = generator(images, training=False).numpy()
     sizes, differences = {}, {}
-    for weights in ("float32", "float16", "int8"):
+    for weights in ("float32", "float16"):
         path = portable.export_file(generator, "litert", str(tmp_path), name=weights,
                                     weights=weights)
         sizes[weights] = os.path.getsize(path)
         differences[weights] = np.abs(LiteRTRunner(path).translate(images) - expected).max()
-    assert sizes["float16"] < 0.6 * sizes["float32"] and sizes["int8"] < 0.35 * sizes["float32"]
+    assert sizes["float16"] < 0.6 * sizes["float32"]
     assert differences["float32"] < 1e-5
     assert 1e-6 < differences["float16"] < 1e-3
-    assert differences["float16"] < differences["int8"] < 0.05
 
 
 def test_a_mixed_precision_generator_exports_in_float32(tmp_path):

@@ -95,7 +95,7 @@ def test_the_two_directions_are_different_generators(exports, photos, tmp_path, 
 @pytest.mark.parametrize("args, message", [
     (["--format", "onnx", "--precision", "mixed_bfloat16"],
      "--precision mixed_bfloat16 is for SavedModels: onnx files compute in float32"),
-    (["--format", "onnx", "--weights", "int8"], "--weights int8 is for --format litert only"),
+    (["--format", "onnx", "--weights", "float16"], "--weights float16 is for --format litert only"),
     (["--format", "litert", "--version", "1"], "tiles/1.tflite exists already"),
 ])
 def test_format_refusals_are_one_line_and_write_nothing(run_folder, exports, capsys, args,
