@@ -191,3 +191,8 @@ def test_bad_arguments_exit_2(argv, capsys):
 def test_unsupported_image_size_is_a_one_line_error_with_exit_2(capsys):
     assert main(["train", "pix2pix", "--image-size", "48", "--steps", "1"]) == 2
     assert "image size 48" in _one_error_line(capsys)
+
+
+def test_export_weights_of_another_format_is_a_one_line_error_with_exit_2(capsys):
+    assert main(["export", "--format", "onnx", "--weights", "float16", *TINY]) == 2
+    assert "--weights float16 is for --format litert only" in _one_error_line(capsys)
