@@ -1,9 +1,12 @@
 """Translate image files with an exported generator (`python -m kgan.translate`).
 
-Usage: python -m kgan.translate --model savedmodels/NAME[/VERSION] --input DIR_OR_FILES --output DIR
+Usage: python -m kgan.translate --model savedmodels/NAME[/VERSION]|FILE.onnx|FILE.tflite
+    --input DIR_OR_FILES --output DIR
 
-Uses only the SavedModel (its `translate_image` signature), not the training code: each JPEG
-or PNG is translated at its own size and written as `DIR/<file name>.png`. An output that
+Uses only the export, not the training code: a SavedModel's `translate_image` signature, or an
+ONNX file in ONNX Runtime, or a LiteRT file in the LiteRT interpreter, with the same decoding,
+resizing and bounds around them (`kgan.export.runners`). Each JPEG or PNG is translated at its
+own size and written as `DIR/<file name>.png`. An output that
 would overwrite an input stops the command before anything is written; a file that is not
 an image, or larger than the export's `max_pixels` (read from the header), is skipped.
 """
@@ -14,15 +17,13 @@ import struct
 import sys
 
 import keras
-import tensorflow as tf
 from PIL import Image
 
 from kgan.atomic import write_bytes
 from kgan.cli import run_reporting_errors
 from kgan.data import folders
 from kgan.errors import KganError
-from kgan.export.cli import error_reason
-from kgan.export.savedmodel import max_pixels_of, resolve_export
+from kgan.export.runners import ImageError, open_runner
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +34,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--model", required=True,
-        help="savedmodels/NAME (latest version) or savedmodels/NAME/VERSION",
+        help="savedmodels/NAME (latest SavedModel version), savedmodels/NAME/VERSION, or an "
+        "ONNX or LiteRT file: savedmodels/NAME/VERSION.onnx, savedmodels/NAME/VERSION.tflite",
     )
     parser.add_argument(
         "--input", required=True, nargs="+",
@@ -59,16 +61,6 @@ def output_paths(files, output_dir):
                             "pass another --output folder")
         paths[out] = path
     return list(paths)
-
-
-def load_translate_signature(model_path):
-    """`(translate_image signature, max_pixels)` of the export at `model_path` (latest
-    version)."""
-    export_dir = resolve_export(model_path)
-    loaded = tf.saved_model.load(export_dir)
-    if "translate_image" not in loaded.signatures:
-        raise KganError(f"{export_dir} has no translate_image signature: export it with kgan")
-    return loaded.signatures["translate_image"], max_pixels_of(loaded)
 
 
 def image_size(path):
@@ -110,20 +102,20 @@ def oversized(path, max_pixels):
 def _translate(options):
     files = folders.image_files(options.input)
     outputs = output_paths(files, options.output)
-    translate_image, max_pixels = load_translate_signature(options.model)
+    runner = open_runner(options.model)
     os.makedirs(options.output, exist_ok=True)
 
     failed = 0
     progress = keras.utils.Progbar(len(files), unit_name="image")
     for step, (path, out) in enumerate(zip(files, outputs), start=1):
-        reason = oversized(path, max_pixels)
+        reason = oversized(path, runner.max_pixels)
         if reason is None:
             try:
                 with open(path, "rb") as file:
                     data = file.read()
-                png = translate_image(image_bytes=tf.constant([data]))["image_bytes"][0].numpy()
-            except tf.errors.OpError as error:
-                reason = error_reason(error)
+                png = runner.translate_file(data)
+            except ImageError as error:
+                reason = str(error)
             except OSError as error:
                 reason = error.strerror or type(error).__name__
         if reason is None:

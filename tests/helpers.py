@@ -2,7 +2,9 @@
 
 import csv
 
+import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 
 def read_history(run_dir):
@@ -30,3 +32,18 @@ def unpaired_batches(n=4, height=32, width=32, batch_size=2):
     a = tf.random.stateless_uniform([n, height, width, 3], [1, 2], -1.0, 1.0)
     b = tf.random.stateless_uniform([n, height, width, 3], [3, 4], -1.0, 1.0)
     return tf.data.Dataset.from_tensor_slices((a, b)).batch(batch_size)
+
+
+def save_image(path, size, mode="RGB", seed=0):
+    """Save seeded uniform noise of `size` (width, height) as an image file in `mode`."""
+    width, height = size
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).convert(mode).save(path)
+
+
+def one_error_line(stderr):
+    """The single `error: ...` line `stderr` must consist of (no traceback); returns it."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    return lines[0]

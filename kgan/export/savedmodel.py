@@ -1,58 +1,26 @@
 """Write a generator as a SavedModel in TF Serving's layout `BASE/NAME/VERSION/`.
 
-TF Serving watches `BASE/NAME/` and serves the highest integer VERSION it finds. A version is
-written into a hidden temporary folder beside it and renamed into place (`kgan.atomic`), so
-the server (and anyone else) never sees a half-written version, and an existing version is
-never replaced.
+TF Serving watches `BASE/NAME/` and serves the highest integer VERSION it finds. Versions are
+named, numbered and written atomically by `kgan.export.versions`: the server (and anyone else)
+never sees a half-written version, and an existing version is never replaced.
 """
 
 import os
-import re
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from kgan.atomic import atomic_path, remove_temporaries
 from kgan.errors import KganError
 from kgan.export.signatures import (
     DEFAULT_MAX_PIXELS,
-    check_generator,
-    generator_stride,
+    check_exportable,
     serving_module,
     serving_signatures,
 )
+from kgan.export.versions import claim_version, list_versions, validate_name, writing_version
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-def validate_name(name):
-    """Return `name` if it is a valid model name, else raise KganError."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise KganError(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
-        )
-    return name
-
-
-def list_versions(model_dir):
-    """Sorted integer versions present in `model_dir` (folders named by a whole number)."""
-    if not os.path.isdir(model_dir):
-        return []
-    return sorted(
-        int(entry)
-        for entry in os.listdir(model_dir)
-        if entry.isdigit() and os.path.isdir(os.path.join(model_dir, entry))
-    )
-
-
-def next_version(model_dir):
-    """The version after every whole-number entry of `model_dir`, folders or not: a stray
-    file named `1` is not a version, but not one to write over either."""
-    if not os.path.isdir(model_dir):
-        return 1
-    return max([int(entry) for entry in os.listdir(model_dir) if entry.isdigit()] or [0]) + 1
+__all__ = ["export_generator", "list_versions", "max_pixels_of", "resolve_export",
+           "validate_name", "with_precision"]
 
 
 def max_pixels_of(loaded):
@@ -116,51 +84,20 @@ def export_generator(
             the model has non-finite weights or is not an image-to-image generator of the
             given stride (or `image_size` is not a multiple of it).
     """
-    validate_name(name)
-    for parent in (base_dir, os.path.join(base_dir, name)):
-        if os.path.exists(parent) and not os.path.isdir(parent):
-            raise KganError(f"{parent} is a file, not a folder: pick another --export-base")
-    model_dir = os.path.join(base_dir, name)
-    remove_temporaries(model_dir)  # versions a killed export left half-written
-    if version is None:
-        version = next_version(model_dir)
-    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise KganError(f"invalid version {version!r}: use a whole number >= 1")
-    final_dir = os.path.join(model_dir, str(version))
-    if os.path.exists(final_dir):
-        raise KganError(f"{final_dir} exists already: pick another --version or leave it out")
-
-    for variable in model.variables:
-        if not np.all(np.isfinite(np.asarray(variable))):
-            raise KganError(f"the model has non-finite weights ({variable.path}): it diverged "
-                            "in training, and would translate every image to black")
-    stride = generator_stride(model) if stride is None else int(stride)
-    if image_size is not None and (image_size < stride or image_size % stride):
-        raise KganError(f"--image-size {image_size} must be a multiple of the stride {stride} "
-                        "of this generator")
-    check_generator(model, stride)
+    final_dir = claim_version(base_dir, name, version)
+    stride = check_exportable(model, stride, image_size)
     max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
     module = serving_module(model, stride, image_size, max_pixels=max_pixels)
     module.max_pixels = tf.Variable(max_pixels, dtype=tf.int64, trainable=False,
                                     name="max_pixels")
-
-    created_model_dir = not os.path.isdir(model_dir)
-    try:
-        # The temporary is a dot-name beside the version: TF Serving ignores it.
-        with atomic_path(final_dir) as tmp_dir:
-            # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask
-            # allows.
-            os.mkdir(tmp_dir)
-            try:
-                tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
-            except tf.errors.OpError as error:  # a full disk, a folder made read-only...
-                raise KganError(f"cannot write {final_dir}: {_reason(error)}") from None
-            if os.path.exists(final_dir):
-                raise KganError(f"{final_dir} appeared while exporting: export again")
-    except BaseException:
-        if created_model_dir and os.path.isdir(model_dir) and not os.listdir(model_dir):
-            os.rmdir(model_dir)
-        raise
+    # The temporary is a dot-name beside the version: TF Serving ignores it.
+    with writing_version(final_dir) as tmp_dir:
+        # os.mkdir, unlike tempfile.mkdtemp (0700), leaves the version readable as umask allows.
+        os.mkdir(tmp_dir)
+        try:
+            tf.saved_model.save(module, tmp_dir, signatures=serving_signatures(module))
+        except tf.errors.OpError as error:  # a full disk, a folder made read-only...
+            raise KganError(f"cannot write {final_dir}: {_reason(error)}") from None
     return final_dir
 
 

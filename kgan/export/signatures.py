@@ -14,11 +14,16 @@ few hundred KB is refused without allocating its pixels.
 
 Bad requests fail inside the graph with `InvalidArgumentError` and a readable message, because
 TF Serving feeds tensors straight to the graph and does not check shapes against the signature.
+
+The pieces of `translate_image` (`decode_for_generator`, `checked_images`,
+`encode_translated`) also run around the ONNX and LiteRT files in `kgan.export.runners`, so
+all three formats decode, resize, bound and encode alike.
 """
 
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kgan.errors import KganError
@@ -35,7 +40,7 @@ _DOWNSAMPLING_LAYERS = (
 _PNG_MAGIC = b"\x89PNG"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 # The smallest side the export checks a generator at (the recipes train at >= 32 px).
-_MIN_PROBE_SIDE = 32
+MIN_PROBE_SIDE = 32
 # Default bound on height x width of one served image: 4096 x 4096 (decoded as float32, 192 MiB).
 DEFAULT_MAX_PIXELS = 4096 * 4096
 
@@ -54,7 +59,7 @@ def generator_stride(model):
         int: height and width of inputs must be multiples of this.
     """
     rows = cols = 1
-    for layer in _walk_layers(model):
+    for layer in walk_layers(model):
         if isinstance(layer, _DOWNSAMPLING_LAYERS):
             stride = layer.strides
             rows *= stride[0]
@@ -62,10 +67,11 @@ def generator_stride(model):
     return math.lcm(rows, cols)
 
 
-def _walk_layers(model):
+def walk_layers(model):
+    """Every layer of `model`, nested models' layers in place of the models."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            yield from _walk_layers(layer)
+            yield from walk_layers(layer)
         else:
             yield layer
 
@@ -74,10 +80,10 @@ def check_generator(model, stride):
     """Raise KganError unless `model` maps an image of the given stride to the same shape.
 
     The probe is [1, S, 2 * S, 3] with S the smallest multiple of `stride` that is at least
-    `_MIN_PROBE_SIDE`: a ResNet generator (stride 4) cannot reflection-pad the 1-pixel maps
+    `MIN_PROBE_SIDE`: a ResNet generator (stride 4) cannot reflection-pad the 1-pixel maps
     that a 4x8 probe leaves after its downsampling.
     """
-    side = stride * math.ceil(_MIN_PROBE_SIDE / stride)
+    side = stride * math.ceil(MIN_PROBE_SIDE / stride)
     probe = tf.zeros((1, side, 2 * side, 3))
     try:
         output = model(probe, training=False)
@@ -92,6 +98,99 @@ def check_generator(model, stride):
             f"the model maps a {tuple(probe.shape)} image to {tuple(output.shape)}: export an "
             "image-to-image generator with 3 output channels"
         )
+
+
+def check_exportable(model, stride=None, image_size=None):
+    """Check that `model` can be exported; return the stride its inputs need.
+
+    Args:
+        model: Keras generator, float32 [N, H, W, 3] in [-1, 1] -> same shape in [-1, 1].
+        stride: H and W of inputs must be multiples of this; None counts the generator's
+            strided layers (`generator_stride`).
+        image_size: the square size images are resized to before the generator, or None.
+
+    Returns:
+        int: the stride.
+
+    Raises:
+        KganError: the model has non-finite weights, is not an image-to-image generator of
+            the stride, or `image_size` is not a multiple of it.
+    """
+    for variable in model.variables:
+        if not np.all(np.isfinite(np.asarray(variable))):
+            raise KganError(f"the model has non-finite weights ({variable.path}): it diverged "
+                            "in training, and would translate every image to black")
+    stride = generator_stride(model) if stride is None else int(stride)
+    if image_size is not None and (image_size < stride or image_size % stride):
+        raise KganError(f"--image-size {image_size} must be a multiple of the stride {stride} "
+                        "of this generator")
+    check_generator(model, stride)
+    return stride
+
+
+def checked_images(images, stride, max_pixels):
+    """`images` float32 [N, H, W, 3], after run-time checks of what a generator accepts.
+
+    Raises (when run):
+        InvalidArgumentError: not 3 channels, an empty batch, H or W not multiples of
+            `stride`, or H x W over `max_pixels`; the message says which.
+    """
+    shape = tf.shape(images)
+    return _with_checks(
+        images,
+        _check(shape[-1] == 3, "images must have 3 channels (RGB), got shape", shape),
+        _check(shape[0] > 0, "images is empty: send at least one image"),
+        _check(
+            tf.reduce_all(shape[1:3] % stride == 0),
+            f"image height and width must be multiples of {stride}, got shape",
+            shape,
+        ),
+        _check(_pixels(shape[1], shape[2]) <= max_pixels, _too_large(max_pixels), shape),
+    )
+
+
+def decode_for_generator(data, stride, image_size=None, max_pixels=DEFAULT_MAX_PIXELS):
+    """Decode one image file and resize it to a size the generator takes.
+
+    Args:
+        data: string scalar, a JPEG or PNG file (grey and RGBA become RGB).
+        stride: the generator's stride.
+        image_size: square size to resize to; None resizes each side to its nearest multiple
+            of `stride` (at least `stride`).
+        max_pixels: the largest file (height x width, read from its header) decoded.
+
+    Returns:
+        `(image, size)`: float32 [1, H', W', 3] in [-1, 1] (antialiased resize) and the
+        file's own int32 [height, width].
+
+    Raises (when run):
+        InvalidArgumentError: not a JPEG or PNG file, or larger than `max_pixels`.
+    """
+    is_image = tf.logical_or(
+        tf.strings.substr(data, 0, len(_PNG_MAGIC)) == _PNG_MAGIC,
+        tf.strings.substr(data, 0, len(_JPEG_MAGIC)) == _JPEG_MAGIC,
+    )
+    data = _with_checks(data, _check(is_image, "image_bytes must be JPEG or PNG files"))
+    height, width = _encoded_size(data)
+    data = _with_checks(data, _check(_pixels(height, width) <= max_pixels,
+                                     _too_large(max_pixels), height, width))
+    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    size = tf.shape(image)[:2]
+    image = tf.cast(image, tf.float32) / 127.5 - 1.0
+    if image_size is not None:
+        model_size = tf.constant([image_size, image_size], tf.int32)
+    else:
+        multiples = tf.cast(tf.round(tf.cast(size, tf.float32) / stride), tf.int32)
+        model_size = tf.maximum(multiples, 1) * stride
+    return tf.image.resize(image, model_size, antialias=True)[tf.newaxis], size
+
+
+def encode_translated(translated, size):
+    """PNG file (string scalar) of a generator's output float32 [1, H', W', 3] in [-1, 1],
+    resized back to `size` (int32 [height, width]) and rounded to uint8."""
+    output = tf.image.resize(translated[0], size, antialias=True)
+    pixels = tf.round(tf.clip_by_value((output + 1.0) * 127.5, 0.0, 255.0))
+    return tf.io.encode_png(tf.cast(pixels, tf.uint8))
 
 
 def serving_module(generator, stride, image_size=None, max_pixels=DEFAULT_MAX_PIXELS):
@@ -113,47 +212,15 @@ def serving_module(generator, stride, image_size=None, max_pixels=DEFAULT_MAX_PI
     """
     stride = int(stride)
     max_pixels = int(max_pixels)
-    too_large = f"image larger than the {max_pixels} pixels (height x width) this export accepts, got"
 
     def translate(images):
         images = _with_rank(images, 4, "images must be [N, H, W, 3]")
-        shape = tf.shape(images)
-        images = _with_checks(
-            images,
-            _check(shape[-1] == 3, "images must have 3 channels (RGB), got shape", shape),
-            _check(shape[0] > 0, "images is empty: send at least one image"),
-            _check(
-                tf.reduce_all(shape[1:3] % stride == 0),
-                f"image height and width must be multiples of {stride}, got shape",
-                shape,
-            ),
-            _check(_pixels(shape[1], shape[2]) <= max_pixels, too_large, shape),
-        )
+        images = checked_images(images, stride, max_pixels)
         return tf.cast(generator(images, training=False), tf.float32)
 
-    def model_size(size):
-        if image_size is not None:
-            return tf.constant([image_size, image_size], tf.int32)
-        multiples = tf.cast(tf.round(tf.cast(size, tf.float32) / stride), tf.int32)
-        return tf.maximum(multiples, 1) * stride
-
     def translate_one(data):
-        is_image = tf.logical_or(
-            tf.strings.substr(data, 0, len(_PNG_MAGIC)) == _PNG_MAGIC,
-            tf.strings.substr(data, 0, len(_JPEG_MAGIC)) == _JPEG_MAGIC,
-        )
-        data = _with_checks(data, _check(is_image, "image_bytes must be JPEG or PNG files"))
-        height, width = _encoded_size(data)
-        data = _with_checks(data, _check(_pixels(height, width) <= max_pixels, too_large,
-                                         height, width))
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
-        size = tf.shape(image)[:2]
-        image = tf.cast(image, tf.float32) / 127.5 - 1.0
-        resized = tf.image.resize(image, model_size(size), antialias=True)
-        output = translate(resized[tf.newaxis])[0]
-        output = tf.image.resize(output, size, antialias=True)
-        pixels = tf.round(tf.clip_by_value((output + 1.0) * 127.5, 0.0, 255.0))
-        return tf.io.encode_png(tf.cast(pixels, tf.uint8))
+        image, size = decode_for_generator(data, stride, image_size, max_pixels)
+        return encode_translated(translate(image), size)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
     def serve(images):
@@ -186,6 +253,10 @@ def serving_signatures(module):
         "serving_default": module.serve.get_concrete_function(),
         "translate_image": module.translate_image.get_concrete_function(),
     }
+
+
+def _too_large(max_pixels):
+    return f"image larger than the {max_pixels} pixels (height x width) this export accepts, got"
 
 
 def _pixels(height, width):

@@ -156,11 +156,18 @@ def test_inception_without_weights_is_a_one_line_error(capsys, monkeypatch, tmp_
     assert capsys.readouterr().out == ""
 
 
-def test_export_reports_time_size_and_serving_speed(capsys):
-    result = _result(capsys, ["export", "--base-filters", "8", *TINY])
-    assert result["bench"] == "export"
-    _assert_positive(result, "export_s", "savedmodel_mb", "load_s", "batches_per_s",
+@pytest.mark.parametrize("format_name, weights", [
+    ("savedmodel", "float32"), ("onnx", "float32"), ("litert", "float16")])
+def test_export_reports_time_size_and_serving_speed(capsys, format_name, weights):
+    argv = ["export", "--base-filters", "8", "--format", format_name, "--weights", weights, *TINY]
+    result = _result(capsys, argv)
+    assert (result["bench"], result["format"], result["weights"]) == ("export", format_name, weights)
+    _assert_positive(result, "export_s", "size_mb", "load_s", "batches_per_s",
                      "images_per_s", "ms_per_batch", "peak_memory_mb")
+    # float32 files match Keras; float16 weights differ, a little.
+    assert result["max_abs_diff"] < (1e-4 if weights == "float32" else 1e-2)
+    if format_name != "savedmodel":
+        assert result["precision"] == "float32"  # what the file computes in
 
 
 @pytest.mark.parametrize("argv", [
@@ -172,6 +179,7 @@ def test_export_reports_time_size_and_serving_speed(capsys):
     ["train", "pix2pix", "--precision", "float64"],
     ["compare", "pix2pix", "--precisions", "bfloat16"],
     ["export", "--no-such-option"],
+    ["export", "--format", "pb"],
 ])
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -183,3 +191,8 @@ def test_bad_arguments_exit_2(argv, capsys):
 def test_unsupported_image_size_is_a_one_line_error_with_exit_2(capsys):
     assert main(["train", "pix2pix", "--image-size", "48", "--steps", "1"]) == 2
     assert "image size 48" in _one_error_line(capsys)
+
+
+def test_export_weights_of_another_format_is_a_one_line_error_with_exit_2(capsys):
+    assert main(["export", "--format", "onnx", "--weights", "float16", *TINY]) == 2
+    assert "--weights float16 is for --format litert only" in _one_error_line(capsys)

@@ -14,6 +14,8 @@ from kgan import translate
 from kgan.export import __main__ as export_cli
 from kgan.networks import resnet_generator
 
+from helpers import one_error_line, save_image
+
 
 @pytest.fixture(scope="module")
 def run_dir(generator, tmp_path_factory):
@@ -21,19 +23,6 @@ def run_dir(generator, tmp_path_factory):
     folder = tmp_path_factory.mktemp("run")
     generator.save(str(folder / "generator.keras"))
     return str(folder)
-
-
-def _save_image(path, size, mode="RGB", seed=0):
-    width, height = size
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    Image.fromarray(pixels).convert(mode).save(path)
-
-
-def _one_error_line(stderr):
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert "Traceback" not in stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    return lines[0]
 
 
 def test_export_cli_writes_versions_and_refuses_existing_one(run_dir, tmp_path, capsys):
@@ -46,7 +35,7 @@ def test_export_cli_writes_versions_and_refuses_existing_one(run_dir, tmp_path, 
     assert capsys.readouterr().out.strip() == os.path.join(base, "tiny", "2")
 
     assert export_cli.main(args + ["--version", "1"]) == 1
-    assert "exists already" in _one_error_line(capsys.readouterr().err)
+    assert "exists already" in one_error_line(capsys.readouterr().err)
     assert sorted(os.listdir(os.path.join(base, "tiny"))) == ["1", "2"]
 
 
@@ -81,7 +70,7 @@ def test_export_cli_exports_both_generators_of_a_cyclegan_run(cyclegan_run_dir, 
     # --version N for both, refused for both when one of them has it already.
     os.makedirs(base / "tiles_BtoA" / "3")
     assert export_cli.main(args + ["--version", "3"]) == 1
-    assert "tiles_BtoA/3 exists already" in _one_error_line(capsys.readouterr().err)
+    assert "tiles_BtoA/3 exists already" in one_error_line(capsys.readouterr().err)
     assert sorted(os.listdir(base / "tiles")) == ["1"]
 
 
@@ -118,7 +107,7 @@ def test_export_cli_errors_are_one_line(run_dir, cyclegan_run_dir, tmp_path, cap
     if "--checkpoint" not in args:
         args = ["--checkpoint", run_dir] + args
     assert export_cli.main(args + ["--export-base", str(tmp_path)]) == 1
-    assert message in _one_error_line(capsys.readouterr().err)
+    assert message in one_error_line(capsys.readouterr().err)
     assert os.listdir(tmp_path) == []
 
 
@@ -135,18 +124,18 @@ def test_export_cli_corrupt_checkpoint_is_one_line_error(tmp_path, capsys):
     corrupt.write_bytes(b"not a zip file")
     args = ["--checkpoint", str(tmp_path), "--name", "x", "--export-base", str(tmp_path / "out")]
     assert export_cli.main(args) == 1
-    assert "cannot load" in _one_error_line(capsys.readouterr().err)
+    assert "cannot load" in one_error_line(capsys.readouterr().err)
 
 
 def test_translate_cli_keeps_names_and_sizes(export_dir, tmp_path, capsys):
     inputs = tmp_path / "in"
     os.makedirs(inputs)
-    _save_image(inputs / "a.jpg", (45, 30))
-    _save_image(inputs / "b.png", (64, 32), mode="L")
-    _save_image(inputs / "c.PNG", (20, 20), mode="RGBA")
+    save_image(inputs / "a.jpg", (45, 30))
+    save_image(inputs / "b.png", (64, 32), mode="L")
+    save_image(inputs / "c.PNG", (20, 20), mode="RGBA")
     (inputs / "notes.txt").write_text("not an image")
     extra = tmp_path / "d.jpeg"
-    _save_image(extra, (33, 77))
+    save_image(extra, (33, 77))
     model_dir = os.path.dirname(export_dir)  # NAME: the latest version is used
 
     output = str(tmp_path / "out")
@@ -166,7 +155,7 @@ def test_translate_cli_keeps_names_and_sizes(export_dir, tmp_path, capsys):
 
 
 def test_translate_cli_skips_bad_files_and_exits_1(export_dir, tmp_path, capsys):
-    _save_image(tmp_path / "good.png", (32, 32))
+    save_image(tmp_path / "good.png", (32, 32))
     (tmp_path / "bad.png").write_bytes(b"this is text")
     out = tmp_path / "out"
     args = ["--model", export_dir, "--input", str(tmp_path / "bad.png"), str(tmp_path / "good.png"),
@@ -192,15 +181,15 @@ def test_translate_cli_errors_are_one_line(export_dir, tmp_path, capsys, setup, 
     os.makedirs(tmp_path / "in")
     if setup == "missing-model":
         model = str(tmp_path / "nothing")
-        _save_image(tmp_path / "in" / "a.png", (8, 8))
+        save_image(tmp_path / "in" / "a.png", (8, 8))
     elif setup == "missing-input":
         inputs = [str(tmp_path / "nowhere")]
     elif setup == "same-base-name":
-        _save_image(tmp_path / "in" / "a.png", (8, 8))
-        _save_image(tmp_path / "in" / "a.jpg", (8, 8))
+        save_image(tmp_path / "in" / "a.png", (8, 8))
+        save_image(tmp_path / "in" / "a.jpg", (8, 8))
     args = ["--model", model, "--input", *inputs, "--output", str(tmp_path / "out")]
     assert translate.main(args) == 1
-    assert message in _one_error_line(capsys.readouterr().err)
+    assert message in one_error_line(capsys.readouterr().err)
 
 
 def test_modules_run_as_commands(run_dir, tmp_path):
@@ -221,22 +210,22 @@ def test_modules_run_as_commands(run_dir, tmp_path):
 def test_translate_never_overwrites_its_inputs(export_dir, tmp_path, capsys):
     folder = tmp_path / "pngs"
     folder.mkdir()
-    _save_image(folder / "a.png", (32, 32))
+    save_image(folder / "a.png", (32, 32))
     original = (folder / "a.png").read_bytes()
     args = ["--model", export_dir, "--input", str(folder), "--output", str(folder)]
     assert translate.main(args) == 1
-    assert "would overwrite the input" in _one_error_line(capsys.readouterr().err)
+    assert "would overwrite the input" in one_error_line(capsys.readouterr().err)
     assert (folder / "a.png").read_bytes() == original
     assert os.listdir(folder) == ["a.png"]
 
 
 def test_translate_output_naming_a_file_is_one_line(export_dir, tmp_path, capsys):
-    _save_image(tmp_path / "a.png", (32, 32))
+    save_image(tmp_path / "a.png", (32, 32))
     (tmp_path / "taken").write_text("a file")
     args = ["--model", export_dir, "--input", str(tmp_path / "a.png"), "--output",
             str(tmp_path / "taken")]
     assert translate.main(args) == 1
-    assert "is a file" in _one_error_line(capsys.readouterr().err)
+    assert "is a file" in one_error_line(capsys.readouterr().err)
 
 
 def _huge_png(path, side=20000):
@@ -251,8 +240,8 @@ def _huge_png(path, side=20000):
 
 def test_translate_skips_images_over_the_exports_bound(generator, tmp_path, capsys):
     base = tmp_path / "savedmodels"
-    _save_image(tmp_path / "ok.png", (32, 32))
-    _save_image(tmp_path / "big.png", (80, 80))
+    save_image(tmp_path / "ok.png", (32, 32))
+    save_image(tmp_path / "big.png", (80, 80))
     assert export_cli.main(["--checkpoint", _keras_file(generator, tmp_path), "--name", "m",
                             "--export-base", str(base), "--max-pixels", str(64 * 64)]) == 0
     capsys.readouterr()
@@ -306,4 +295,4 @@ def test_export_cli_reliability(generator, tmp_path, capsys, setup, message):
         assert sorted(os.listdir(base / "m")) == ["1", "2"]
     else:
         assert status == 1
-        assert message in _one_error_line(capsys.readouterr().err)
+        assert message in one_error_line(capsys.readouterr().err)
