@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.data.folders import decode_rgb
 from kgan.errors import KganError
 from kgan.networks.resampling import BlurDownsample2D
 
@@ -174,7 +175,7 @@ def decode_for_generator(data, stride, image_size=None, max_pixels=DEFAULT_MAX_P
     height, width = _encoded_size(data)
     data = _with_checks(data, _check(_pixels(height, width) <= max_pixels,
                                      _too_large(max_pixels), height, width))
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    image = decode_rgb(data)  # JPEGs with the exact IDCT: the same pixels on every CPU
     size = tf.shape(image)[:2]
     image = tf.cast(image, tf.float32) / 127.5 - 1.0
     if image_size is not None:

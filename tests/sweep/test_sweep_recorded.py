@@ -58,7 +58,8 @@ def sweep_folder(tmp_path):
 def test_the_same_options_count_as_finished_and_results_show_the_recorded_ones(sweep_folder):
     grid, out = sweep_folder
     sweep = Sweep(load_grid(grid), str(out))
-    assert [difference(sweep.options(n), sweep.run_dir(n)) for n in ("l1", "l2")] == [None, None]
+    assert [difference(sweep.options(run), sweep.run_dir(run))
+            for run in sweep.runs()] == [None, None]
     sweep.write_results()
     with open(out / "results.csv", newline="") as f:
         rows = {row["variant"]: row for row in csv.DictReader(f)}
