@@ -3,8 +3,9 @@
     config.toml         the options that shape the run (feed it back with --config)
     checkpoints/        step_NNNNNNNNN/ folders, the newest `--keep-checkpoints` (3): each holds
                         model.weights.h5 (networks, optimizers, image pools) and state.json
-                        (the step, steps per epoch, the random-seed states); state.json
-                        beside them names the newest
+                        (the step, steps per epoch, the random-seed states, the options);
+                        state.json beside them names the newest; an unreadable one is renamed
+                        broken_step_NNNNNNNNN (kept, never rotated away)
     history.csv         one row of losses and metrics per epoch
     samples/            epoch_NNN.png sample grids
     logs/               TensorBoard: step and epoch scalars, sample grids, HParams
@@ -16,7 +17,8 @@ Every file is written through `kgan.atomic`, so a killed run leaves complete fil
 most `.tmp-*` leftovers, removed by the next `prepare`). A checkpoint holds everything that
 decides the next step, the data position being its step (the training pipelines are seeded
 and start at any batch), so rerunning the same command continues where the newest
-checkpoint stopped, and ends with the weights of a run that was never interrupted.
+checkpoint stopped, and ends with the weights of a run that was never interrupted. While a process trains in the
+folder it holds the folder's lock (`kgan.folder_lock`): a second command is refused.
 """
 
 import csv
@@ -35,6 +37,7 @@ import numpy as np
 from kgan.atomic import (atomic_path, ensure_free_space, remove_temporaries,
                          variables_nbytes, write_text)
 from kgan.errors import ConfigError, KganError
+from kgan.folder_lock import FolderLock
 
 CONFIG = "config.toml"
 CHECKPOINTS = "checkpoints"
@@ -46,6 +49,10 @@ LOGS = "logs"  # TensorBoard event files
 EXPORTS = "exports.json"
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
 CHECKPOINT_PREFIX = "step_"
+BROKEN_PREFIX = "broken_"  # an unreadable checkpoint, moved aside: broken_step_NNNNNNNNN
+# Options config.toml does not record: --config itself, and --restart, which must be asked
+# for on the command line each time (a config.toml fed back must not restart a run).
+NOT_RECORDED = ("config", "restart")
 KEEP_CHECKPOINTS = 3
 # The final generators a run folder can hold (model attribute -> the suffix `--export NAME`
 # adds to NAME, and what the network does), in the order they are exported.
@@ -56,7 +63,11 @@ GENERATORS = {
 }
 
 
-class NonFiniteError(KganError):
+class DivergedError(KganError):
+    """Training diverged: a loss exploded (`--max-loss`), or a loss or weight is NaN or Inf."""
+
+
+class NonFiniteError(DivergedError):
     """Training diverged: a loss or a weight is NaN or infinite."""
 
 
@@ -82,6 +93,7 @@ class RunFolder:
     def __init__(self, path):
         self.path = path
         self.created = False
+        self.lock = FolderLock(path)
 
     def join(self, *names):
         return os.path.join(self.path, *names)
@@ -106,7 +118,10 @@ class RunFolder:
         """Refuse to resume a run made with other options; clean up killed writes.
 
         Writes nothing but removes `.tmp-*` leftovers: `record` writes config.toml once the
-        run is known to start, so a refused rerun leaves the folder as it was.
+        run is known to start, so a refused rerun leaves the folder as it was. An existing
+        folder is locked first (`release` unlocks it); a new one when `record` creates it.
+        Without config.toml (deleted by hand) the options are compared with those the newest
+        checkpoint recorded.
 
         Args:
             options: the parsed options (an argparse namespace).
@@ -116,19 +131,21 @@ class RunFolder:
 
         Raises:
             ConfigError: `path` is a file, or the folder holds a checkpoint of a run made
-                with other options.
+                with other options, or one whose options are unknown (no config.toml, and
+                checkpoints of an older kgan that did not record them).
+            FolderInUseError: another process trains in the folder.
         """
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise ConfigError(f"--out {self.path} is a file, not a folder: pass a folder")
         self.created = not os.path.exists(self.path)
+        self.lock.acquire()
         for folder in (self.path, self.checkpoints, self.samples):
             remove_temporaries(folder)
-        config_path = self.join(CONFIG)
-        if not (self.has_checkpoint() and os.path.exists(config_path)):
+        if not self.has_checkpoint():
             return
-        saved = load_config(config_path)
+        saved = self._saved_options()
         for key, value in sorted(vars(options).items()):
-            if key in resumable or key == "config":
+            if key in resumable or key in NOT_RECORDED:
                 continue
             before = saved.get(key.replace("_", "-"), defaults.get(key))
             if before != value:
@@ -137,23 +154,72 @@ class RunFolder:
                     f"{self.path} holds a run made with {flag} {_shown(before)}, not "
                     f"{_shown(value)}: rerun with the same options to resume, or pass a new --out")
 
+    def _saved_options(self):
+        """The options of the run in the folder: config.toml, else the newest checkpoint's."""
+        if os.path.exists(self.join(CONFIG)):
+            return load_config(self.join(CONFIG))
+        for _, _, state_path in _candidates(self.checkpoints):
+            options = state_path and _read_json(state_path).get("options")
+            if isinstance(options, dict):
+                print(f"warning: {self.join(CONFIG)} is missing: comparing with the options "
+                      "its newest checkpoint recorded", file=sys.stderr)
+                return options
+        raise ConfigError(
+            f"config.toml missing: {self.path} holds checkpoints but not the options they were "
+            f"trained with, so this command cannot be checked against them; put its "
+            f"config.toml back (or write one with the run's options), or pass a new --out")
+
     def record(self, options):
-        """Create the folder and write config.toml (every option, unset ones as comments)."""
+        """Create and lock the folder, write config.toml (every option, unset ones as
+        comments).
+
+        Raises:
+            FolderInUseError: another process created the folder and trains in it.
+        """
         os.makedirs(self.path, exist_ok=True)
+        self.lock.acquire()
         write_config(options, self.join(CONFIG))
 
     def discard(self):
-        """Remove the folder if this run created it and wrote no checkpoint (a failed start)."""
-        if self.created and not self.has_checkpoint():
+        """Remove the folder if this run created it and wrote no checkpoint (a failed start).
+
+        A folder this process does not hold the lock of (another run's) is never removed.
+        """
+        if self.created and self.lock.held and not self.has_checkpoint():
             shutil.rmtree(self.path, ignore_errors=True)
+
+    def release(self):
+        """Unlock the folder (at the end of the run; the kernel does it when a process dies)."""
+        self.lock.release()
 
     def has_checkpoint(self):
         return bool(_candidates(self.checkpoints))
 
-    def latest_checkpoint(self):
+    def latest_checkpoint(self, move_aside=False, restart=False):
         """The newest readable `Checkpoint` (None for a new run); an unreadable one is skipped
-        with a warning for the one before it."""
-        return latest_checkpoint(self.checkpoints)
+        with a warning for the one before it.
+
+        Args:
+            move_aside: rename an unreadable one to `broken_step_N` (the process that writes
+                the folder; the rotation then never counts it, and nothing deletes it).
+            restart: when the folder holds checkpoints and none is readable, return None
+                (train from step 0) instead of refusing (`--restart`).
+
+        Raises:
+            ConfigError: no checkpoint is readable but some were written (unreadable ones,
+                or ones moved aside before) and `restart` is False: the run would otherwise
+                start over its own progress.
+        """
+        checkpoint = latest_checkpoint(self.checkpoints, move_aside)
+        broken = broken_checkpoints(self.checkpoints)
+        if checkpoint is None and (broken or self.has_checkpoint()) and not restart:
+            shown = ", ".join(broken) or "its checkpoints"
+            raise ConfigError(
+                f"{self.path} holds no readable checkpoint ({shown} in {self.checkpoints} "
+                f"cannot be read): not starting over its progress; pass --restart to train "
+                f"again from step 0 in it (history.csv is rewritten, the broken checkpoints "
+                f"are kept), or move the folder away")
+        return checkpoint
 
     def resume(self, model, checkpoint, steps_per_epoch, write=True):
         """Load `checkpoint` into `model` and drop history rows written after it.
@@ -286,13 +352,15 @@ def restore_epoch_means(model, means):
                 variable.assign(value)
 
 
-def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOINTS):
+def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOINTS,
+                    options=None):
     """Save the model's state after `step` optimizer steps as `step_NNNNNNNNN/`.
 
     The folder (weights of networks, optimizers and image pools; state.json with the step,
-    the seed states and, part-way through an epoch, the epoch's running loss means) appears
-    complete or not at all; then `directory/state.json` names it and all but the newest
-    `keep` checkpoints are deleted.
+    the seed states, `options` (what config.toml holds, `config_values`) and, part-way
+    through an epoch, the epoch's running loss means) appears complete or not at all; then
+    `directory/state.json` names it and all but the newest `keep` checkpoints are deleted
+    (those moved aside as broken_step_N are not counted, nor deleted).
 
     Raises:
         NonFiniteError: a weight is NaN or infinite; the older checkpoints are kept.
@@ -310,6 +378,8 @@ def save_checkpoint(model, directory, step, steps_per_epoch, keep=KEEP_CHECKPOIN
                  "seeds": [np.asarray(v).tolist() for v in seed_states(model)]}
         if step % steps_per_epoch:  # at an epoch's end the trackers hold validation's
             state["epoch_means"] = epoch_means(model)
+        if options is not None:
+            state["options"] = options
         with atomic_path(final) as tmp:
             os.mkdir(tmp)
             model.save_weights(os.path.join(tmp, WEIGHTS))
@@ -357,11 +427,13 @@ def _read_checkpoint(step, weights, state_path, legacy_epoch):
                       tuple(np.asarray(seed) for seed in state["seeds"]), means)
 
 
-def latest_checkpoint(directory):
+def latest_checkpoint(directory, move_aside=False):
     """The newest readable `Checkpoint` in `directory`, or None.
 
     A checkpoint that cannot be read (a corrupt or truncated file, a damaged state.json) is
-    skipped with a warning on stderr, and the one before it is used.
+    skipped with a warning on stderr, and the one before it is tried. With `move_aside` it is
+    renamed `broken_<name>` first, so that it is no longer a candidate nor counted by the
+    rotation, and is kept for inspection.
     """
     legacy_epoch = _read_json(os.path.join(directory, STATE)).get("epoch", 0)
     for step, weights, state in _candidates(directory):
@@ -369,9 +441,29 @@ def latest_checkpoint(directory):
             return _read_checkpoint(step, weights, state, legacy_epoch)
         except Exception as error:  # noqa: BLE001 - h5py, json and OS errors alike
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            print(f"warning: skipping the unreadable checkpoint {os.path.dirname(weights) if state else weights} "
-                  f"({reason}); using the one before it", file=sys.stderr)
+            path = os.path.dirname(weights) if state else weights
+            moved = f", moved to {_move_aside(path)}" if move_aside else ""
+            print(f"warning: skipping the unreadable checkpoint {path} ({reason}){moved}; "
+                  "trying the one before it", file=sys.stderr)
     return None
+
+
+def _move_aside(path):
+    """Rename a checkpoint `path` to a free `broken_<name>[.N]` beside it; returns the name."""
+    directory, name = os.path.split(path)
+    target, n = os.path.join(directory, BROKEN_PREFIX + name), 0
+    while os.path.lexists(target):
+        n += 1
+        target = os.path.join(directory, f"{BROKEN_PREFIX}{name}.{n}")
+    os.rename(path, target)
+    return os.path.basename(target)
+
+
+def broken_checkpoints(directory):
+    """The names of the checkpoints moved aside as unreadable in `directory`, sorted."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(entry for entry in os.listdir(directory) if entry.startswith(BROKEN_PREFIX))
 
 
 def load_checkpoint(model, checkpoint):
@@ -387,10 +479,11 @@ def load_checkpoint(model, checkpoint):
                or "could not be loaded" in str(w.message)]
     if dropped:
         raise ConfigError(
-            f"the checkpoint {checkpoint.weights} does not fit this model: its optimizer state "
-            "would be dropped (a --precision change to or from mixed_float16, which wraps "
-            "the optimizers for loss scaling); resume with the "
-            "precision the run was trained with, or pass a new --out")
+            f"the checkpoint {checkpoint.weights} does not fit this model ({len(dropped)} of "
+            f"its variables would not load: {dropped[0].splitlines()[0][:160]}): it was "
+            "trained with other model options, or with a --precision change to or from "
+            "mixed_float16 (which wraps the optimizers for loss scaling); rerun with the run's "
+            "options, or pass a new --out")
     states = seed_states(model)
     if len(checkpoint.seeds) == len(states):
         for variable, value in zip(states, checkpoint.seeds):
@@ -451,13 +544,16 @@ def _toml_value(value):
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def config_values(options):
+    """The options config.toml records, as `{"image-size": 256, "data-dir": None, ...}`
+    (`NOT_RECORDED` left out); checkpoints record them too."""
+    return {key.replace("_", "-"): value for key, value in sorted(vars(options).items())
+            if key not in NOT_RECORDED}
+
+
 def write_config(options, path):
     """Write the options as flat TOML; an unset (None) option is a comment saying so, so the
-    file records every option while staying a valid `--config` (`config` is left out)."""
-    lines = [
-        f"{key.replace('_', '-')} = {_toml_value(value)}" if value is not None
-        else f"# {key.replace('_', '-')}: unset"
-        for key, value in sorted(vars(options).items())
-        if key != "config"
-    ]
+    file records every option while staying a valid `--config` (`NOT_RECORDED` left out)."""
+    lines = [f"{key} = {_toml_value(value)}" if value is not None else f"# {key}: unset"
+             for key, value in config_values(options).items()]
     write_text(path, "\n".join(lines) + "\n")

@@ -18,7 +18,7 @@ import os
 import keras
 
 from kgan import losses
-from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES
+from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES, MAX_LOSS
 from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int
 from kgan.errors import ConfigError
@@ -126,6 +126,10 @@ class Recipe:
         training.add_argument("--lr", type=non_negative_float, default=2e-4)
         training.add_argument("--beta1", type=non_negative_float, default=0.5)
         training.add_argument("--seed", type=int, default=0)
+        training.add_argument("--max-loss", type=non_negative_float, default=MAX_LOSS,
+                              metavar="X", help="stop (exit 1, nothing saved) when a logged "
+                              f"loss's epoch mean passes X in absolute value: the run diverged "
+                              f"(default {MAX_LOSS:g}; 0: off, only NaN/Inf stop it)")
 
     def _add_output_arguments(self, parser):
         output = parser.add_argument_group("output")
@@ -157,7 +161,12 @@ class Recipe:
                             help="also checkpoint every N steps (default 0: off)")
         output.add_argument("--keep-checkpoints", type=positive_int, default=KEEP_CHECKPOINTS,
                             metavar="K", help=f"checkpoints kept, the newest (default "
-                            f"{KEEP_CHECKPOINTS}); an unreadable one falls back to the one before")
+                            f"{KEEP_CHECKPOINTS}); an unreadable one is renamed "
+                            "broken_step_N and the one before is used")
+        output.add_argument("--restart", action="store_true",
+                            help="train again from step 0 in a run folder whose checkpoints "
+                            "are all unreadable (refused without it; the broken ones are "
+                            "kept); a readable checkpoint is always resumed")
 
     def _add_evaluation_arguments(self, parser):
         evaluation = parser.add_argument_group("evaluation")
@@ -233,19 +242,23 @@ class Recipe:
             return self._train(options, strategy, RunFolder(out), export_base)
 
     def _train(self, options, strategy, folder, export_base):
+        # The folder is locked from `prepare` (or `record`, for a new one) to the end.
         keras.utils.set_random_seed(options.seed)
         defaults = {action.dest: action.default for action in self.build_parser()._actions}
-        folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
         try:
+            folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
             return self._resume_and_fit(options, strategy, folder, export_base)
         except BaseException:
             folder.discard()  # a new folder that got no checkpoint is not left behind
             raise
+        finally:
+            folder.release()
 
     def _resume_and_fit(self, options, strategy, folder, export_base):
         # Every worker resumes from the chief's newest checkpoint, the data where it stopped.
         run = RunFolder(options.out)
-        checkpoint = run.latest_checkpoint()
+        checkpoint = run.latest_checkpoint(move_aside=folder.path == run.path,
+                                           restart=options.restart)
         start = checkpoint.step if checkpoint and checkpoint.step is not None else 0
         sources = self.data.sources(options)  # checks every file: once per run
         train, val, steps = self.load_data(options, sources, start)
@@ -262,11 +275,13 @@ class Recipe:
         metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
         hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
         means = checkpoint.epoch_means if checkpoint else {}
-        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means) + [
+        writers = [
             self.sample_grid(first, second, folder.samples),
-            # Last: it logs the sample grid and the metrics the callbacks above wrote.
+            # It logs the sample grid and the metrics the callbacks before it wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
         ]
+        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means,
+                                                writers)
         fit = dict(validation_data=val, callbacks=callbacks,
                    verbose=2 if os.environ.get("CI") else "auto")
         epoch, offset = divmod(step, steps)
