@@ -313,8 +313,9 @@ def export_names(name, generators):
 
 
 def check_finite(model, what):
-    """Raise NonFiniteError naming the first NaN or infinite weight of `model`."""
-    for variable in model.trainable_variables:
+    """Raise NonFiniteError naming the first NaN or infinite weight of `model`, trained or
+    not (a batch norm's moving variance overflows too when a run diverges)."""
+    for variable in model.weights:
         if not np.all(np.isfinite(np.asarray(variable))):
             raise NonFiniteError(f"{what} has non-finite weights ({variable.path}): training "
                                  "diverged; nothing was saved")
@@ -479,8 +480,8 @@ def load_checkpoint(model, checkpoint):
                or "could not be loaded" in str(w.message)]
     if dropped:
         raise ConfigError(
-            f"the checkpoint {checkpoint.weights} does not fit this model ({len(dropped)} of "
-            f"its variables would not load: {dropped[0].splitlines()[0][:160]}): it was "
+            f"the checkpoint {checkpoint.weights} does not fit this model: its optimizer state "
+            f"or weights would be dropped ({dropped[0].splitlines()[0][:120]}): it was "
             "trained with other model options, or with a --precision change to or from "
             "mixed_float16 (which wraps the optimizers for loss scaling); rerun with the run's "
             "options, or pass a new --out")
