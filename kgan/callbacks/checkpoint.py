@@ -114,23 +114,23 @@ class FiniteLossGuard(keras.callbacks.Callback):
         self._epoch_start = max(epoch * self.steps_per_epoch, self.initial_step)
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = {key: float(np.asarray(value)) for key, value in (logs or {}).items()
-               if not np.all(np.isfinite(np.asarray(value, dtype=np.float64)))}
+        # The largest |value| of each logged loss: NaN when one is NaN, inf when infinite.
+        sizes = {key: float(np.max(np.abs(np.asarray(value, dtype=np.float64))))
+                 for key, value in (logs or {}).items()}
         step = self._epoch_start + batch + 1
+        bad = {key: size for key, size in sizes.items() if not np.isfinite(size)}
         if bad:
-            shown = ", ".join(f"{key} = {value}" for key, value in sorted(bad.items()))
             raise NonFiniteError(
-                f"non-finite loss at step {step} ({shown}): training "
-                f"stopped; the run keeps its last finite checkpoint and writes no generator; "
-                f"{self.hint}")
-        if not self.max_loss:
-            return
-        huge = {key: float(np.max(np.abs(np.asarray(value, dtype=np.float64))))
-                for key, value in (logs or {}).items()}
-        huge = {key: value for key, value in huge.items() if value > self.max_loss}
+                f"non-finite loss at step {step} ({_shown(bad)}): training stopped; the run "
+                f"keeps its last finite checkpoint and writes no generator; {self.hint}")
+        huge = {key: size for key, size in sizes.items() if self.max_loss and size > self.max_loss}
         if huge:
-            shown = ", ".join(f"{key} = {value:.3g}" for key, value in sorted(huge.items()))
             raise DivergedError(
-                f"loss exploded at step {step} ({shown}, over --max-loss {self.max_loss:g}): "
-                f"training stopped; the run keeps its last checkpoint before it and writes no "
-                f"generator; {self.hint}, or pass --max-loss 0 to train on")
+                f"loss exploded at step {step} ({_shown(huge)}, over --max-loss "
+                f"{self.max_loss:g}): training stopped; the run keeps its last checkpoint before "
+                f"it and writes no generator; {self.hint}, or pass --max-loss 0 to train on")
+
+
+def _shown(sizes):
+    """"d_loss = |2.1e+13|, g_loss = |nan|": the losses of an error line."""
+    return ", ".join(f"{key} = |{size:.3g}|" for key, size in sorted(sizes.items()))

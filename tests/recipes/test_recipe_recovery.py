@@ -14,19 +14,13 @@ import pytest
 from kgan.callbacks import HistoryCSV, SampleGrid
 from kgan.recipes import common, pix2pix
 
-from helpers import read_history
+from helpers import one_line as error_line
+from helpers import read_history, run_recipe
 
 
 def run(argv, capsys):
     """`python -m kgan.recipes.pix2pix` in-process: (exit status, stderr)."""
-    status = common.run_cli(pix2pix.main, [str(arg) for arg in argv])
-    return status, capsys.readouterr().err
-
-
-def error_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert "Traceback" not in err and len(lines) == 1, err
-    return lines[0]
+    return run_recipe(pix2pix, argv, capsys)
 
 
 def snapshot(folder):

@@ -9,23 +9,12 @@ import pytest
 import kgan.run_folder
 
 from kgan.errors import ConfigError
-from kgan.recipes import common, cyclegan, pix2pix
+from kgan.recipes import cyclegan, pix2pix
 
-from helpers import read_history
+from helpers import one_line, read_history
+from helpers import run_recipe as run
 
 RECIPES = {"pix2pix": pix2pix, "cyclegan": cyclegan}
-
-
-def run(module, argv, capsys):
-    """`python -m` of the recipe in-process: (exit status, the stderr line(s))."""
-    status = common.run_cli(module.main, [str(arg) for arg in argv])
-    return status, capsys.readouterr().err
-
-
-def one_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert "Traceback" not in err and len(lines) == 1, err
-    return lines[0]
 
 
 def test_a_rerun_without_data_dir_or_steps_is_refused_and_config_kept(unpaired_dir, tmp_path,
