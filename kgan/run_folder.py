@@ -17,9 +17,9 @@ Every file is written through `kgan.atomic`, so a killed run leaves complete fil
 most `.tmp-*` leftovers, removed by the next `prepare`). A checkpoint holds everything that
 decides the next step, the data position being its step (the training pipelines are seeded
 and start at any batch), so rerunning the same command continues where the newest
-checkpoint stopped, and ends with the weights of a run that was never interrupted (`kgan.checkpoints`). While a
-process trains in the folder it holds the folder's lock (`kgan.folder_lock`): a second
-command is refused.
+checkpoint stopped, and ends with the weights of a run that was never interrupted
+(`kgan.checkpoints`). While a process trains in the folder it holds the folder's lock
+(`kgan.folder_lock`): a second command is refused.
 """
 
 import csv
