@@ -13,6 +13,21 @@ def read_history(run_dir):
         return list(csv.DictReader(f))
 
 
+def run_recipe(module, argv, capsys):
+    """`python -m` of a recipe module in-process: (exit status, what it printed on stderr)."""
+    from kgan.recipes import common
+
+    status = common.run_cli(module.main, [str(arg) for arg in argv])
+    return status, capsys.readouterr().err
+
+
+def one_line(err):
+    """The single `error: ...` line of `err`; fails on a traceback or several error lines."""
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert "Traceback" not in err and len(lines) == 1, err
+    return lines[0]
+
+
 def tiny_features(images):
     """A fast stand-in for the FID Inception: channel means and stds, a 2x2 area pool.
 

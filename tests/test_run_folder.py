@@ -98,6 +98,37 @@ def test_an_unreadable_newest_checkpoint_falls_back_to_the_previous(tmp_path, da
     assert "warning: skipping the unreadable checkpoint" in err and "step_000000002" in err
 
 
+def test_unreadable_checkpoints_are_moved_aside_kept_and_not_rotated(tmp_path, capsys):
+    folder = RunFolder(str(tmp_path))
+    model = small_model()
+    for step in (1, 2, 3):
+        save_checkpoint(model, folder.checkpoints, step, steps_per_epoch=1)
+    for step in (2, 3):
+        (tmp_path / "checkpoints" / f"step_00000000{step}" / "model.weights.h5").write_bytes(b"x")
+    assert folder.latest_checkpoint(move_aside=True).step == 1
+    assert "moved to broken_step_000000003" in capsys.readouterr().err
+    assert folder.latest_checkpoint().step == 1  # nothing left to skip
+    (tmp_path / "checkpoints" / "step_000000001" / "state.json").unlink()
+    with pytest.raises(ConfigError, match="no readable checkpoint .*--restart"):
+        folder.latest_checkpoint(move_aside=True)
+    assert folder.latest_checkpoint(restart=True) is None
+    # Asked again after they were moved: still refused.
+    with pytest.raises(ConfigError, match="broken_step_000000001, broken_step_000000002"):
+        folder.latest_checkpoint()
+    # A restarted run's checkpoints are kept by the rotation, the broken ones too.
+    save_checkpoint(model, folder.checkpoints, 1, steps_per_epoch=1, keep=1)
+    broken = ["broken_step_000000001", "broken_step_000000002", "broken_step_000000003"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        *broken, "state.json", "step_000000001"]
+    assert folder.latest_checkpoint().step == 1
+    # A name taken by an earlier broken one gets a suffix: nothing is overwritten.
+    (tmp_path / "checkpoints" / "step_000000001" / "state.json").unlink()
+    with pytest.raises(ConfigError):
+        folder.latest_checkpoint(move_aside=True)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        broken[0], broken[0] + ".1", *broken[1:], "state.json"]
+
+
 def test_non_finite_weights_are_never_checkpointed_or_saved(tmp_path):
     folder = RunFolder(str(tmp_path))
     model = small_model()

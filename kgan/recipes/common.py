@@ -24,7 +24,7 @@ from kgan.errors import ConfigError, KganError
 from kgan.export import export_generator, validate_name
 from kgan.metrics.inception import inception_feature_extractor
 from kgan.models.fused_adam import FusedAdam
-from kgan.run_folder import load_config
+from kgan.run_folder import config_values, load_config
 from kgan.schedules import ConstantThenLinearDecay
 
 # Options that may change between a run and its resumption. None of them changes the epochs
@@ -36,11 +36,12 @@ from kgan.schedules import ConstantThenLinearDecay
 # only what is written and evaluated.
 # A precision change that would drop the optimizer state (to or from mixed_float16, whose
 # optimizers are loss-scaled) is refused when the checkpoint is loaded. The checkpoint options
-# and --max-pixels change only what is written.
+# and --max-pixels change only what is written; --max-loss only when training stops;
+# --restart only applies to a folder without a readable checkpoint.
 RESUMABLE_CHANGES = ("epochs", "decay_epochs", "out", "config", "export", "export_base",
                      "eval_every", "eval_images", "log_every", "precision", "jit_compile",
-                     "mixed_precision", "checkpoint_minutes", "checkpoint_steps",
-                     "keep_checkpoints", "max_pixels")
+                     "checkpoint_minutes", "checkpoint_steps", "keep_checkpoints",
+                     "max_pixels", "max_loss", "restart")
 # Improved precision/recall use k = 3 nearest neighbours, so each set needs more than 3 images.
 MIN_EVAL_IMAGES = 4
 EVAL_BATCH_SIZE = 32
@@ -217,25 +218,31 @@ def metrics_callbacks(options, dataset, generator, paired):
 
 
 def run_folder_callbacks(folder, metrics, options, steps_per_epoch, initial_step=0,
-                         epoch_means=None):
-    """The NaN/Inf guard, then the `metrics` callbacks, the history CSV and the checkpoints
-    of a `RunFolder` (Keras calls callbacks in order: the guard stops a diverged step before
-    anything is written, and the history rows and checkpoints see the metrics' keys).
+                         epoch_means=None, writers=()):
+    """The divergence guard, then the `metrics` callbacks, the history CSV, the `writers`
+    and the checkpoints of a `RunFolder`. Keras calls callbacks in order: the guard stops a
+    diverged step before anything is written, the history rows and checkpoints see the
+    metrics' keys, and an epoch's checkpoint comes after all it writes (its row, the
+    writers' sample grids), so that a run killed before them redoes them.
 
     Args:
-        options: parsed options with the `--checkpoint-*` and `--keep-checkpoints` values.
+        options: parsed options with `--max-loss` and the `--checkpoint-*` and
+            `--keep-checkpoints` values.
         steps_per_epoch, initial_step: the run's full epoch and the steps done before.
         epoch_means: the resumed checkpoint's running loss means (`Checkpoint.epoch_means`).
+        writers: callbacks writing each epoch's files (sample grids, TensorBoard logs).
     """
     extra_keys = [key for callback in metrics for key in callback.log_keys]
     return [
-        FiniteLossGuard(steps_per_epoch, initial_step),
+        FiniteLossGuard(steps_per_epoch, initial_step, max_loss=options.max_loss),
         *metrics,
         HistoryCSV(folder.history, extra_keys=extra_keys),
+        *writers,
         ResumableCheckpoint(folder.checkpoints, steps_per_epoch, initial_step,
                             every_steps=options.checkpoint_steps,
                             every_minutes=options.checkpoint_minutes,
-                            keep=options.keep_checkpoints, epoch_means=epoch_means),
+                            keep=options.keep_checkpoints, epoch_means=epoch_means,
+                            options=config_values(options)),
     ]
 
 

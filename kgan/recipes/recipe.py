@@ -19,7 +19,7 @@ import keras
 
 from kgan import losses
 from kgan.callbacks.best_generator import BestGenerator
-from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES
+from kgan.callbacks.checkpoint import CHECKPOINT_MINUTES, MAX_LOSS
 from kgan.callbacks.tensorboard import TensorBoardLogger
 from kgan.cli import non_negative_int, non_negative_float, positive_int, random_seed
 from kgan.errors import ConfigError
@@ -139,6 +139,10 @@ class Recipe:
         training.add_argument("--lr", type=non_negative_float, default=2e-4)
         training.add_argument("--beta1", type=non_negative_float, default=0.5)
         training.add_argument("--seed", type=random_seed, default=0)
+        training.add_argument("--max-loss", type=non_negative_float, default=MAX_LOSS,
+                              metavar="X", help="stop (exit 1, nothing saved) when a logged "
+                              f"loss's epoch mean passes X in absolute value: the run diverged "
+                              f"(default {MAX_LOSS:g}; 0: off, only NaN/Inf stop it)")
 
     def _add_output_arguments(self, parser):
         output = parser.add_argument_group("output")
@@ -170,7 +174,12 @@ class Recipe:
                             help="also checkpoint every N steps (default 0: off)")
         output.add_argument("--keep-checkpoints", type=positive_int, default=KEEP_CHECKPOINTS,
                             metavar="K", help=f"checkpoints kept, the newest (default "
-                            f"{KEEP_CHECKPOINTS}); an unreadable one falls back to the one before")
+                            f"{KEEP_CHECKPOINTS}); an unreadable one is renamed "
+                            "broken_step_N and the one before is used")
+        output.add_argument("--restart", action="store_true",
+                            help="train again from step 0 in a run folder whose checkpoints "
+                            "are all unreadable (refused without it; the broken ones are "
+                            "kept); a readable checkpoint is always resumed")
 
     def _add_evaluation_arguments(self, parser):
         evaluation = parser.add_argument_group("evaluation")
@@ -246,20 +255,24 @@ class Recipe:
             return self._train(options, strategy, RunFolder(out), export_base)
 
     def _train(self, options, strategy, folder, export_base):
+        # The folder is locked from `prepare` (or `record`, for a new one) to the end.
         keras.utils.set_random_seed(options.seed)
         defaults = {action.dest: action.default for action in self.build_parser()._actions}
         defaults.update(self.older_defaults)
-        folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
         try:
+            folder.prepare(options, defaults, common.RESUMABLE_CHANGES)
             return self._resume_and_fit(options, strategy, folder, export_base)
         except BaseException:
             folder.discard()  # a new folder that got no checkpoint is not left behind
             raise
+        finally:
+            folder.release()
 
     def _resume_and_fit(self, options, strategy, folder, export_base):
         # Every worker resumes from the chief's newest checkpoint, the data where it stopped.
         run = RunFolder(options.out)
-        checkpoint = run.latest_checkpoint()
+        checkpoint = run.latest_checkpoint(move_aside=folder.path == run.path,
+                                           restart=options.restart)
         start = checkpoint.step if checkpoint and checkpoint.step is not None else 0
         sources = self.data.sources(options)  # checks every file: once per run
         train, val, steps = self.load_data(options, sources, start)
@@ -276,12 +289,16 @@ class Recipe:
         metrics = common.metrics_callbacks(options, val, generators[0], paired=self.data.paired)
         hparams = {k: v for k, v in vars(options).items() if k not in ("out", "config")}
         means = checkpoint.epoch_means if checkpoint else {}
-        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means) + [
-            *self._best_generator(options, metrics, folder, step, steps),
+        writers = [
             self.sample_grid(first, second, folder.samples),
-            # Last: it logs the sample grid and the metrics the callbacks above wrote.
+            # It logs the sample grid and the metrics the callbacks before it wrote.
             TensorBoardLogger(folder.logs, options.log_every, hparams, folder.samples),
         ]
+        # The best generator after the epoch's checkpoint: a kill between the two resumes at
+        # that epoch, which finds its val_fid in history.csv (see BestGenerator).
+        callbacks = common.run_folder_callbacks(folder, metrics, options, steps, step, means,
+                                                writers)
+        callbacks += self._best_generator(options, metrics, folder, step, steps)
         # shuffle=False: the seeded pipeline shuffles (Keras ignores it for a dataset, warning).
         fit = dict(validation_data=val, callbacks=callbacks, shuffle=False,
                    verbose=2 if os.environ.get("CI") else "auto")

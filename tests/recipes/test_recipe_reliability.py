@@ -2,29 +2,19 @@
 folder as it was, non-finite losses stop the run, history rows are never duplicated."""
 
 import os
+import re
 
 import pytest
 
 import kgan.run_folder
 
 from kgan.errors import ConfigError
-from kgan.recipes import common, cyclegan, pix2pix
+from kgan.recipes import cyclegan, pix2pix
 
-from helpers import read_history
+from helpers import one_line, read_history
+from helpers import run_recipe as run
 
 RECIPES = {"pix2pix": pix2pix, "cyclegan": cyclegan}
-
-
-def run(module, argv, capsys):
-    """`python -m` of the recipe in-process: (exit status, the stderr line(s))."""
-    status = common.run_cli(module.main, [str(arg) for arg in argv])
-    return status, capsys.readouterr().err
-
-
-def one_line(err):
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert "Traceback" not in err and len(lines) == 1, err
-    return lines[0]
 
 
 def test_a_rerun_without_data_dir_or_steps_is_refused_and_config_kept(unpaired_dir, tmp_path,
@@ -70,6 +60,24 @@ def test_a_diverging_run_stops_with_one_line_and_writes_no_generator(tmp_path, t
     assert not base.exists()
     # Nothing was trained: the new run folder is not left behind with only config.toml.
     assert not out.exists()
+
+
+def test_a_loss_exploding_without_overflowing_stops_the_run_unless_turned_off(tmp_path, tiny_args,
+                                                                              capsys):
+    out, base = tmp_path / "run", tmp_path / "savedmodels"
+    argv = tiny_args("pix2pix", lr=1e6, epochs=2, out=out, export="m", export_base=base)
+    status, err = run(pix2pix, argv, capsys)
+    assert status == 1
+    line = one_line(err)
+    assert re.search(r"loss exploded at step \d+ \(.* over --max-loss 1e\+06\)", line), line
+    assert not base.exists() and not (out / "generator.keras").exists()
+    # Turned off, the same run trains on until its weights overflow, where the NaN/Inf guard
+    # stops it: no generator with an infinite batch-norm variance is saved.
+    status, err = run(pix2pix, argv + ["--max-loss", "0"], capsys)
+    assert status == 1
+    line = one_line(err)
+    assert "non-finite" in line and "loss exploded" not in line
+    assert not base.exists() and not (out / "generator.keras").exists()
 
 
 def test_a_precision_change_that_would_drop_the_optimizer_state_is_refused(tmp_path, tiny_args,
