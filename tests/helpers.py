@@ -1,6 +1,7 @@
 """Helpers shared by test modules (importable: pyproject puts tests/ on pytest's pythonpath)."""
 
 import csv
+import signal
 
 import numpy as np
 import tensorflow as tf
@@ -62,3 +63,10 @@ def one_error_line(stderr):
     assert "Traceback" not in stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     return lines[0]
+
+
+def default_sigint():
+    """In the child before exec: Ctrl-C's default action. A shell without job control starts
+    background commands (`cmd &`, as some CI runners do) with SIGINT ignored, and an ignored
+    signal stays ignored across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

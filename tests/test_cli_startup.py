@@ -8,12 +8,7 @@ import time
 
 import pytest
 
-
-def default_sigint():
-    """In the child before exec: Ctrl-C's default action. A shell without job control starts
-    background commands (`cmd &`, as some CI runners do) with SIGINT ignored, and an ignored
-    signal stays ignored across exec."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+from helpers import default_sigint
 
 
 def test_ctrl_c_during_start_up_is_one_line_and_exit_130(tmp_path):

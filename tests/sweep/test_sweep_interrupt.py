@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from helpers import default_sigint
+
 GRID = """
 recipe = "pix2pix"
 [base]
@@ -38,7 +40,7 @@ def test_ctrl_c_on_a_sweep_stops_its_child_and_is_one_line(tmp_path):
     log = out / "logs" / "long.log"
     sweep = subprocess.Popen([sys.executable, "-m", "kgan.sweep", str(grid), "--out", str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 300
         while not (log.exists() and "/100000" in log.read_text()):  # the child trains
