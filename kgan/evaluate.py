@@ -41,7 +41,7 @@ from kgan.metrics.image_quality import SSIM_WINDOW
 from kgan.metrics.inception import FEATURE_PRECISION
 from kgan.metrics.protocol import PROTOCOLS, generate
 from kgan.metrics.registry import keys
-from kgan.models.training import PRECISIONS
+from kgan.precision import PRECISIONS
 
 
 def parse_args(argv=None):

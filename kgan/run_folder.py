@@ -11,7 +11,9 @@
     logs/               TensorBoard: step and epoch scalars, sample grids, HParams
     exports.json        the SavedModel versions `--export` wrote, so a rerun does not repeat them
     generator.keras     the final generator(s): generator.keras, or generator_ab.keras and
-                        generator_ba.keras for CycleGAN (see `GENERATORS`)
+                        generator_ba.keras for CycleGAN (the model's `EXPORTS`)
+    model.json          the model's class and what it declares: the generators it exports
+                        (attribute -> export suffix, description) and its loss curves
     best/               with --eval-every on a validation split: the generator(s) of the
                         epoch with the lowest val_fid and best.json (its epoch and val_fid)
 
@@ -49,18 +51,10 @@ LOGS = "logs"  # TensorBoard event files
 EXPORTS = "exports.json"
 BEST = "best"  # the generators of the lowest val_fid (kgan.callbacks.best_generator)
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
+MODEL = "model.json"  # the model's declarations (`model_declarations`)
 # Options config.toml does not record: --config itself, and --restart, which must be asked
 # for on the command line each time (a config.toml fed back must not restart a run).
 NOT_RECORDED = ("config", "restart")
-# The final generators a run folder can hold (model attribute -> the suffix `--export NAME`
-# adds to NAME, and what the network does), in the order they are exported.
-GENERATORS = {
-    "generator": ("", "the generator"),
-    "generator_ab": ("", "G (A -> B)"),
-    "generator_ba": ("_BtoA", "F (B -> A)"),
-}
-
-
 class RunFolder:
     """The files of one run, below `path`.
 
@@ -155,9 +149,9 @@ class RunFolder:
             f"trained with, so this command cannot be checked against them; put its "
             f"config.toml back (or write one with the run's options), or pass a new --out")
 
-    def record(self, options):
+    def record(self, options, model=None):
         """Create and lock the folder, write config.toml (every option, unset ones as
-        comments).
+        comments) and, given the run's `model`, model.json (`model_declarations`).
 
         Raises:
             FolderInUseError: another process created the folder and trains in it.
@@ -165,6 +159,8 @@ class RunFolder:
         os.makedirs(self.path, exist_ok=True)
         self.lock.acquire()
         write_config(options, self.join(CONFIG))
+        if model is not None:
+            write_text(self.join(MODEL), json.dumps(model_declarations(model), indent=1))
 
     def discard(self):
         """Remove the folder if this run created it and wrote no checkpoint (a failed start).
@@ -259,9 +255,15 @@ class RunFolder:
             paths.append(path)
         return paths
 
-    def saved_generators(self):
-        """`(export suffix, path)` of each final generator in the folder, in export order."""
-        return [(suffix, self.join(f"{name}.keras")) for name, (suffix, _) in GENERATORS.items()
+    def saved_generators(self, known_exports=None):
+        """`(export suffix, path)` of each final generator in the folder, in export order.
+
+        Args:
+            known_exports: {attribute: (suffix, description)} to look for in a folder of an
+                older kgan, written before model.json declared its model's exports.
+        """
+        exports = read_json_object(self.join(MODEL)).get("exports") or known_exports or {}
+        return [(suffix, self.join(f"{name}.keras")) for name, (suffix, _) in exports.items()
                 if os.path.isfile(self.join(f"{name}.keras"))]
 
     def previous_export(self, name, base_dir, step):
@@ -284,9 +286,19 @@ def _shown(value):
     return "unset" if value is None else value
 
 
-def export_names(name, generators):
-    """The model names `--export NAME` gives `generators` (e.g. NAME and NAME_BtoA)."""
-    return [name + GENERATORS[generator][0] for generator in generators]
+def model_declarations(model):
+    """What model.json records of a run's model: its class name, the generators it exports
+    ({attribute: [export suffix, description]}) and its loss curves ({panel: log key}), as
+    the class declares them (`kgan.models.base.GANModel`)."""
+    return {"model": type(model).__name__,
+            "exports": {name: list(value) for name, value in model.EXPORTS.items()},
+            "curves": dict(model.CURVES)}
+
+
+def export_names(name, exports):
+    """The model names `--export NAME` gives a model's `exports` ({attribute: (suffix,
+    description)}), in order: e.g. NAME and NAME_BtoA."""
+    return [name + suffix for suffix, _ in exports.values()]
 
 
 def read_history(path):

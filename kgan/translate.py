@@ -23,7 +23,8 @@ from kgan.atomic import write_bytes
 from kgan.cli import run_reporting_errors
 from kgan.data import folders
 from kgan.errors import KganError
-from kgan.export.runners import ImageError, open_runner
+from kgan.export.open_runner import open_runner
+from kgan.export.runners import ImageError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to ../shared data and tiny models."""
+"""Shared fixtures: paths to ../shared data, tiny data folders and the arguments of tiny runs."""
 
 import os
 from pathlib import Path
@@ -56,3 +56,36 @@ def unpaired_dir(tmp_path):
             pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(tmp_path / "data" / folder / f"{i}.png")
     return str(tmp_path / "data")
+
+
+# 32 px, 8 filters, 16x16 PatchGANs, two steps of one epoch, grids of two examples.
+TINY = {"image-size": 32, "base-filters": 8, "patch": 16, "steps-per-epoch": 2, "epochs": 1,
+        "samples": 2}
+TINY_MODEL = {
+    "pix2pix": {"batch-size": 4},
+    "cyclegan": {"generator": "resnet6", "pool-size": 2},
+    "cut": {"generator": "resnet6"},
+}
+
+
+def _tiny_args(recipe, **options):
+    """Command-line arguments of a tiny run of `recipe` ("pix2pix", "cyclegan" or "cut").
+
+    `options` (underscores for dashes) replace or add to the tiny ones: `epochs=2`,
+    `out=path`, `jit_compile=True` for a flag, `steps_per_epoch=None` to leave one out.
+    """
+    values = {**TINY, **TINY_MODEL[recipe],
+              **{key.replace("_", "-"): value for key, value in options.items()}}
+    argv = []
+    for key, value in values.items():
+        if value is True:
+            argv.append(f"--{key}")
+        elif value is not None:
+            argv += [f"--{key}", str(value)]
+    return argv
+
+
+@pytest.fixture(scope="session")
+def tiny_args():
+    """`tiny_args(recipe, **options)`: the argument list of a tiny run (see `_tiny_args`)."""
+    return _tiny_args

@@ -16,9 +16,7 @@ def read_history(run_dir):
 
 def run_recipe(module, argv, capsys):
     """`python -m` of a recipe module in-process: (exit status, what it printed on stderr)."""
-    from kgan.recipes import common
-
-    status = common.run_cli(module.main, [str(arg) for arg in argv])
+    status = module.RECIPE.run_cli([str(arg) for arg in argv])
     return status, capsys.readouterr().err
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from kgan.errors import ConfigError
-from kgan.run_folder import (NonFiniteError, RunFolder, latest_checkpoint, load_checkpoint,
-                             save_checkpoint, seed_states)
+from kgan.run_folder import (MODEL, NonFiniteError, RunFolder, latest_checkpoint, load_checkpoint,
+                             model_declarations, save_checkpoint, seed_states)
 
 
 class Noisy(keras.Model):
@@ -188,10 +188,23 @@ def test_out_naming_a_file_is_refused(tmp_path):
         RunFolder(str(tmp_path / "file")).prepare(argparse.Namespace(config=None), {}, ())
 
 
-def test_saved_generators_are_found_in_export_order(tmp_path):
+class TwoGenerators(argparse.Namespace):
+    """A stand-in model with two generators, declared as a kgan model declares them."""
+
+    EXPORTS = {"generator_ab": ("", "G (A -> B)"), "generator_ba": ("_BtoA", "F (B -> A)")}
+    CURVES = {"total": "g_loss"}
+
+
+def test_saved_generators_are_the_models_declared_exports_in_order(tmp_path):
     folder = RunFolder(str(tmp_path))
-    assert folder.saved_generators() == []
-    model = argparse.Namespace(generator_ba=small_model(), generator_ab=small_model())
-    paths = folder.save_generators(model, ["generator_ab", "generator_ba"])
-    assert folder.saved_generators() == [("", paths[0]), ("_BtoA", paths[1])]
+    model = TwoGenerators(generator_ba=small_model(), generator_ab=small_model())
+    paths = folder.save_generators(model, model.EXPORTS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_ab.keras", "generator_ba.keras"]
+    # A folder of an older kgan (no model.json): only the exports the caller knows are found.
+    assert folder.saved_generators() == []
+    assert folder.saved_generators(TwoGenerators.EXPORTS) == [("", paths[0]), ("_BtoA", paths[1])]
+    (tmp_path / MODEL).write_text(json.dumps(model_declarations(model)))
+    assert folder.saved_generators() == [("", paths[0]), ("_BtoA", paths[1])]
+    assert json.loads((tmp_path / MODEL).read_text()) == {
+        "model": "TwoGenerators", "curves": {"total": "g_loss"},
+        "exports": {"generator_ab": ["", "G (A -> B)"], "generator_ba": ["_BtoA", "F (B -> A)"]}}

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from kgan.cli import positive_int
-from kgan.models.training import PRECISIONS, default_precision
+from kgan.precision import PRECISIONS, default_precision
 
 
 def add_size_arguments(parser, image_size, batch_size, steps, warmup):

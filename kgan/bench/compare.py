@@ -17,8 +17,8 @@ import numpy as np
 from kgan.bench import common, train
 from kgan.cli import positive_int
 from kgan.metrics.inception import inception_feature_extractor
-from kgan.models.training import (PRECISIONS, build_optimizer, default_precision,
-                                  precision_policy)
+from kgan.models.training import build_optimizer
+from kgan.precision import PRECISIONS, default_precision, precision_policy
 
 MODELS = (*train.RECIPES, "inception")
 

@@ -22,8 +22,8 @@ from kgan.export import export_generator
 from kgan.export.extras import require
 from kgan.export.litert_file import WEIGHTS
 from kgan.export.portable import FORMATS, export_file, float32_generator, open_bytes
-from kgan.models.training import precision_policy, resolve_precision
 from kgan.networks import unet_generator
+from kgan.precision import precision_policy, resolve_precision
 
 
 def add_arguments(parser):

@@ -8,7 +8,7 @@ import numpy as np
 
 from kgan.bench import common
 from kgan.metrics.inception import FEATURE_PRECISION, inception_feature_extractor
-from kgan.models.training import precision_policy, resolve_precision
+from kgan.precision import precision_policy, resolve_precision
 
 
 def add_arguments(parser):

@@ -19,10 +19,9 @@ from kgan.bench import common
 from kgan.cli import positive_int
 from kgan.data.bluemarble import bluemarble_tiles
 from kgan.data.transforms import to_float
-from kgan.models.training import precision_policy
-from kgan.recipes import cut, cyclegan, pix2pix
+from kgan.precision import precision_policy
+from kgan.recipes.registry import RECIPES
 
-RECIPES = {"pix2pix": pix2pix.RECIPE, "cyclegan": cyclegan.RECIPE, "cut": cut.RECIPE}
 DATA = ("synthetic", "bluemarble")
 
 

@@ -29,8 +29,12 @@ from kgan.export.litert_file import WEIGHTS
 from kgan.export.portable import EXTENSIONS, FORMATS, export_file
 from kgan.export.savedmodel import export_generator, validate_name, with_precision
 from kgan.export.signatures import DEFAULT_MAX_PIXELS
-from kgan.models.training import PRECISIONS
-from kgan.run_folder import GENERATORS, RunFolder
+from kgan.models import MODELS
+from kgan.precision import PRECISIONS
+from kgan.run_folder import RunFolder
+
+# The generators a run folder of an older kgan (without model.json) may hold.
+KNOWN_EXPORTS = {name: value for model in MODELS for name, value in model.EXPORTS.items()}
 
 
 def parse_args(argv=None):
@@ -93,11 +97,12 @@ def generator_files(checkpoint, name):
         KganError: no generator there, or a model name is invalid.
     """
     if os.path.isdir(checkpoint):
-        files = [(name + suffix, path) for suffix, path in RunFolder(checkpoint).saved_generators()]
+        saved = RunFolder(checkpoint).saved_generators(KNOWN_EXPORTS)
+        files = [(name + suffix, path) for suffix, path in saved]
     else:
         files = [(name, checkpoint)] if os.path.isfile(checkpoint) else []
     if not files:
-        saved = ", ".join(f"{generator}.keras" for generator in GENERATORS)
+        saved = ", ".join(f"{generator}.keras" for generator in KNOWN_EXPORTS)
         raise KganError(f"no generator at {checkpoint}: pass a run folder holding one of "
                         f"{saved}, or a .keras file")
     for model_name, _ in files:

@@ -1,8 +1,7 @@
 """Runners: translate image files through an export, whatever its format.
 
-`open_runner(path)` picks one by the path: `FILE.onnx` runs in ONNX Runtime, `FILE.tflite`
-in the LiteRT interpreter, anything else is a SavedModel (a version folder, or a model
-folder whose latest version is taken). Each runner's `translate_file(data)` takes a JPEG or
+`kgan.export.open_runner` picks one by the path (ONNX and LiteRT runners live beside their
+exporters, in `onnx_file.py` and `litert_file.py`). Each runner's `translate_file(data)` takes a JPEG or
 PNG file and returns a PNG file of the translated image at the input's size.
 
 The SavedModel does all of it in its `translate_image` signature. ONNX and LiteRT files hold
@@ -13,7 +12,6 @@ the file's `kgan` metadata.
 """
 
 import json
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -154,23 +152,3 @@ def parse_metadata(text, path, format_name):
         raise KganError(f"{path} has no kgan metadata (stride, max_pixels): export it with "
                         f"python -m kgan.export --format {format_name}") from None
     return metadata
-
-
-def open_runner(path):
-    """The runner of the export at `path`: `.onnx`, `.tflite`, else a SavedModel folder.
-
-    Raises:
-        KganError: nothing there, the format's extra is not installed, or the file is not
-            an export of kgan.
-    """
-    if path.endswith((".onnx", ".tflite")):
-        if not os.path.isfile(path):
-            raise KganError(f"no exported model at {path}: export one with python -m "
-                            "kgan.export --format " + ("onnx" if path.endswith(".onnx")
-                                                      else "litert"))
-        if path.endswith(".onnx"):
-            from kgan.export.onnx_file import OnnxRunner
-            return OnnxRunner(path)
-        from kgan.export.litert_file import LiteRTRunner
-        return LiteRTRunner(path)
-    return SavedModelRunner(path)

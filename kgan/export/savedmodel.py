@@ -111,7 +111,7 @@ def _reason(error):
 def with_precision(model, precision):
     """A copy of the functional generator `model` that computes in `precision`.
 
-    Every layer takes the dtype policy `precision` (one of `kgan.models.training.PRECISIONS`)
+    Every layer takes the dtype policy `precision` (one of `kgan.precision.PRECISIONS`)
     except the output layers, which stay float32 as the networks build them; the weights
     (float32 under every policy) are copied. The result is what an export traced from it
     computes, whatever precision the model was trained in.

@@ -14,6 +14,10 @@ from kgan.metrics.inception import (FEATURE_PRECISION, extract_features,
 from kgan.metrics.kid import kernel_inception_distance
 from kgan.metrics.precision_recall import precision_recall
 
+# Images per batch when held-out images are translated and scored (the `--eval-every`
+# callback and kgan.sweep.evaluate_run); the scores do not depend on it.
+EVAL_BATCH_SIZE = 32
+
 
 def resolve_feature_extractor(feature_extractor="fid", precision=FEATURE_PRECISION):
     """A callable images -> features from a weights name/file or a callable (returned as is).

@@ -26,7 +26,7 @@ from kgan.atomic import atomic_path
 from kgan.errors import KganError
 from kgan.metrics import fid_weights
 from kgan.metrics.fid_weights import FID_PACKAGE_PIP
-from kgan.models.training import precision_policy
+from kgan.precision import precision_policy
 
 FEATURE_SIZE = 2048
 INPUT_SIZE = 299

@@ -6,4 +6,7 @@ from kgan.models.cyclegan import CycleGAN
 from kgan.models.image_pool import ImagePool
 from kgan.models.pix2pix import Pix2Pix
 
-__all__ = ["CUT", "CycleGAN", "GANModel", "ImagePool", "Pix2Pix"]
+# The shipped GANs.
+MODELS = (Pix2Pix, CycleGAN, CUT)
+
+__all__ = ["CUT", "CycleGAN", "GANModel", "ImagePool", "MODELS", "Pix2Pix"]

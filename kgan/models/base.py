@@ -1,6 +1,7 @@
 """GANModel: what every kgan GAN shares, so that a model file holds only its training step.
 
-A subclass declares its sub-networks, compile arguments and log keys as class attributes;
+A subclass declares its sub-networks, compile arguments, log keys, the generators a run
+exports and the loss curves a report draws as class attributes;
 from those the base makes the constructor's network attributes, `get_config`/`from_config`,
 `compile` with one generator and one discriminator optimizer, `get_compile_config`/
 `compile_from_config`, and one `keras.metrics.Mean` tracker per log key.
@@ -20,9 +21,14 @@ class GANModel(keras.Model):
     """Base of the kgan GANs: generator networks and discriminator networks trained in turn.
 
     Subclasses set:
-        GENERATORS: names of the constructor arguments that `g_optimizer` trains, in
-            constructor order (they come first, then DISCRIMINATORS).
-        DISCRIMINATORS: names of those that `d_optimizer` trains.
+        GENERATOR_NETWORKS: names of the constructor arguments that `g_optimizer` trains, in
+            constructor order (they come first, then DISCRIMINATOR_NETWORKS).
+        DISCRIMINATOR_NETWORKS: names of those that `d_optimizer` trains.
+        EXPORTS: {network attribute: (export suffix, description)} of the generators a
+            trained run saves as `<attribute>.keras` and `--export NAME` exports as
+            NAME<suffix>, in that order; the first is the one `--eval-every` scores.
+        CURVES: {panel: log key} of the training-loss curves a sweep report draws, for the
+            panels "discriminator", "reconstruction", "adversarial" and "total".
         COMPILE_ARGUMENTS: {name: (default, resolve)} of `compile`'s arguments besides the
             two optimizers; `compile` stores `resolve(value)` as an attribute of that name.
         LOG_KEYS: the tracker names `train_step` reports, in order (README, "Log keys").
@@ -32,21 +38,23 @@ class GANModel(keras.Model):
     as an attribute of the same name: `get_config` reads them back from the signature.
 
     Args:
-        *networks: the GENERATORS then the DISCRIMINATORS, Keras models.
+        *networks: the GENERATOR_NETWORKS then the DISCRIMINATOR_NETWORKS, Keras models.
         augment_on_device: apply the pix2pix jitter and flip at the start of each
             `train_step` (on the accelerator) instead of in the tf.data pipeline.
         seed: seed of `next_seeds` (on-device augmentation, image pools).
     """
 
-    GENERATORS = ()
-    DISCRIMINATORS = ()
+    GENERATOR_NETWORKS = ()
+    DISCRIMINATOR_NETWORKS = ()
+    EXPORTS = {}
+    CURVES = {}
     COMPILE_ARGUMENTS = {}
     LOG_KEYS = ()
     VALIDATION_KEYS = ()
 
     def __init__(self, *networks, augment_on_device=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        names = self.GENERATORS + self.DISCRIMINATORS
+        names = self.GENERATOR_NETWORKS + self.DISCRIMINATOR_NETWORKS
         if len(networks) != len(names):
             raise TypeError(f"{type(self).__name__} takes {len(names)} networks: {', '.join(names)}")
         for name, network in zip(names, networks):
@@ -60,11 +68,13 @@ class GANModel(keras.Model):
 
     @property
     def generator_variables(self):
-        return [v for name in self.GENERATORS for v in getattr(self, name).trainable_variables]
+        return [v for name in self.GENERATOR_NETWORKS
+                for v in getattr(self, name).trainable_variables]
 
     @property
     def discriminator_variables(self):
-        return [v for name in self.DISCRIMINATORS for v in getattr(self, name).trainable_variables]
+        return [v for name in self.DISCRIMINATOR_NETWORKS
+                for v in getattr(self, name).trainable_variables]
 
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
         """Configure training: the two optimizers, then COMPILE_ARGUMENTS (see the subclass).
@@ -129,7 +139,7 @@ class GANModel(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        networks = self.GENERATORS + self.DISCRIMINATORS
+        networks = self.GENERATOR_NETWORKS + self.DISCRIMINATOR_NETWORKS
         for name in networks:
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         for name in self._constructor_options():
@@ -144,7 +154,8 @@ class GANModel(keras.Model):
             if "__init__" in vars(klass):
                 for name, parameter in inspect.signature(klass.__init__).parameters.items():
                     named = parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
-                    if named and name not in ("self", *options, *cls.GENERATORS, *cls.DISCRIMINATORS):
+                    networks = (*cls.GENERATOR_NETWORKS, *cls.DISCRIMINATOR_NETWORKS)
+                    if named and name not in ("self", *options, *networks):
                         options.append(name)
         return options
 
@@ -153,7 +164,7 @@ class GANModel(keras.Model):
         config = dict(config)
         networks = [
             keras.saving.deserialize_keras_object(config.pop(name))
-            for name in cls.GENERATORS + cls.DISCRIMINATORS
+            for name in cls.GENERATOR_NETWORKS + cls.DISCRIMINATOR_NETWORKS
         ]
         return cls(*networks, **config)
 

@@ -76,8 +76,11 @@ class CUT(GANModel):
     domains shuffled independently (`kgan.data.prepare_unpaired`).
     """
 
-    GENERATORS = ("generator",)
-    DISCRIMINATORS = ("discriminator",)
+    GENERATOR_NETWORKS = ("generator",)
+    DISCRIMINATOR_NETWORKS = ("discriminator",)
+    EXPORTS = {"generator": ("", "the generator")}
+    CURVES = {"discriminator": "d_loss", "reconstruction": "g_nce", "adversarial": "g_adv",
+              "total": "g_loss"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("lsgan", losses.get_adversarial),
         "nce_weight": (1.0, float),

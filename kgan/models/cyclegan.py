@@ -57,8 +57,11 @@ class CycleGAN(GANModel):
     domains shuffled independently (`kgan.data.prepare_unpaired`).
     """
 
-    GENERATORS = ("generator_ab", "generator_ba")
-    DISCRIMINATORS = ("discriminator_a", "discriminator_b")
+    GENERATOR_NETWORKS = ("generator_ab", "generator_ba")
+    DISCRIMINATOR_NETWORKS = ("discriminator_a", "discriminator_b")
+    EXPORTS = {"generator_ab": ("", "G (A -> B)"), "generator_ba": ("_BtoA", "F (B -> A)")}
+    CURVES = {"discriminator": "d_loss", "reconstruction": "g_cycle", "adversarial": "g_adv",
+              "total": "g_loss"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("lsgan", losses.get_adversarial),
         "cycle_loss": ("l1", losses.get_reconstruction),

@@ -42,8 +42,11 @@ class Pix2Pix(GANModel):
     Data: `fit` takes `(inputs, targets)` batches, float32 [N, H, W, 3] in [-1, 1].
     """
 
-    GENERATORS = ("generator",)
-    DISCRIMINATORS = ("discriminator",)
+    GENERATOR_NETWORKS = ("generator",)
+    DISCRIMINATOR_NETWORKS = ("discriminator",)
+    EXPORTS = {"generator": ("", "the generator")}
+    CURVES = {"discriminator": "d_loss", "reconstruction": "g_recon", "adversarial": "g_adv",
+              "total": "g_loss"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("bce", losses.get_adversarial),
         "reconstruction_loss": ("l1", losses.get_reconstruction),

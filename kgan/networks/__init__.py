@@ -9,6 +9,7 @@ from kgan.networks.resampling import (
 )
 from kgan.networks.resnet_generator import (
     NCE_LAYERS,
+    RESNET_BLOCKS,
     ReflectionPadding2D,
     resnet_features,
     resnet_generator,
@@ -16,7 +17,7 @@ from kgan.networks.resnet_generator import (
 from kgan.networks.unet_generator import unet_generator
 
 __all__ = [
-    "BinomialUpsample2D", "BlurDownsample2D", "DOWNSAMPLING", "NCE_LAYERS", "RECEPTIVE_FIELDS",
+    "BinomialUpsample2D", "BlurDownsample2D", "DOWNSAMPLING", "NCE_LAYERS", "RECEPTIVE_FIELDS", "RESNET_BLOCKS",
     "ReflectionPadding2D", "UPSAMPLING", "patch_discriminator",
     "resnet_features", "resnet_generator", "unet_generator",
 ]

@@ -5,6 +5,9 @@ import keras
 from kgan.errors import ConfigError
 
 NORMS = ("batch", "instance", "none")
+# The training sizes the generators take: the smallest their strides allow, the largest
+# that fits a GPU at batch 1.
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 512
 
 
 def conv_init():

@@ -13,14 +13,17 @@ import keras
 import tensorflow as tf
 
 from kgan.errors import ConfigError
-from kgan.networks.layers import apply, conv_init, normalization
+from kgan.networks.layers import (MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, apply, conv_init,
+                                  normalization)
 from kgan.networks.resampling import (
     blur_downsample, check_sampling, downsampling_stride, upsampling_conv,
 )
 
+# The ResNet generators a recipe's --generator names: residual blocks at the bottleneck (9
+# for 256 px in the paper, 6 for 128 px).
+RESNET_BLOCKS = {"resnet9": 9, "resnet6": 6}
 # The two stride-2 stages: inputs must be multiples of this.
 STRIDE = 4
-MIN_SIZE, MAX_SIZE = 32, 512
 # The layers CUT's PatchNCE loss compares: the paper's nce_layers 0, 4, 8, 12, 16 index the
 # official generator's nn.Sequential, which with its default antialiasing reads: 0 reflection
 # pad, 1-3 c7s1 conv/norm/ReLU, 4-7 down0 conv (stride 1)/norm/ReLU/blur, 8-11 down1 likewise,
@@ -104,10 +107,10 @@ def resnet_generator(
         `keras.Model` mapping float32 [N, H, W, input_channels] in [-1, 1] to float32
         [N, H, W, output_channels] in [-1, 1] (tanh, float32 under mixed precision too).
     """
-    if not (MIN_SIZE <= image_size <= MAX_SIZE and image_size % STRIDE == 0):
+    if not (MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE and image_size % STRIDE == 0):
         raise ConfigError(
             f"image size {image_size} is not supported by the ResNet generator: use a "
-            f"multiple of {STRIDE} from {MIN_SIZE} to {MAX_SIZE}"
+            f"multiple of {STRIDE} from {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}"
         )
     if n_blocks < 0:
         raise ConfigError(f"n_blocks must be >= 0, got {n_blocks}")

@@ -10,7 +10,7 @@ import math
 import keras
 
 from kgan.errors import ConfigError
-from kgan.networks.layers import apply, conv_init, normalization
+from kgan.networks.layers import MIN_IMAGE_SIZE, apply, conv_init, normalization
 from kgan.networks.resampling import (
     blur_downsample, check_sampling, downsampling_stride, upsampling_conv,
 )
@@ -19,10 +19,10 @@ from kgan.networks.resampling import (
 def unet_depth(image_size):
     """Number of stride-2 stages that take `image_size` down to 1x1 (log2 of the size)."""
     depth = int(round(math.log2(image_size))) if image_size > 0 else 0
-    if image_size < 32 or 2**depth != image_size:
+    if image_size < MIN_IMAGE_SIZE or 2**depth != image_size:
         raise ConfigError(
             f"image size {image_size} is not supported by the U-Net: use a power of two "
-            "from 32 up (32, 64, 128, 256, 512)"
+            f"from {MIN_IMAGE_SIZE} up (32, 64, 128, 256, 512)"
         )
     return depth
 

@@ -25,12 +25,11 @@ from kgan.callbacks import SampleGrid
 from kgan.cli import non_negative_float, positive_int
 from kgan.errors import ConfigError
 from kgan.models import CUT
-from kgan.networks import NCE_LAYERS, patch_discriminator, resnet_generator
-from kgan.recipes import common
+from kgan.networks import NCE_LAYERS, RESNET_BLOCKS, patch_discriminator, resnet_generator
+from kgan.recipes.options import parse_with_config
 from kgan.recipes.data import UnpairedData
 from kgan.recipes.recipe import Recipe
 
-RESNET_BLOCKS = {"resnet9": 9, "resnet6": 6}
 # The paper's horse2zebra schedules: epochs at the full rate, then epochs of linear decay.
 SCHEDULES = {"cut": (200, 200), "fastcut": (150, 50)}
 
@@ -48,7 +47,7 @@ class CUTRecipe(Recipe):
     name = "cut"
     description = "Train CUT or FastCUT (contrastive unpaired image-to-image translation)."
     data = UnpairedData()
-    generators = ("generator",)
+    model_class = CUT
     sample_grid = SampleGrid  # real A | G(A) | real B rows
     image_sizes = "a multiple of 4 from 32 to 512"
     norm = "instance"
@@ -88,7 +87,7 @@ class CUTRecipe(Recipe):
         """Parse command-line options (and `--config`), with the `--mode`'s defaults."""
         if self.defaults is not None:
             return super().parse_args(argv)
-        given = common.parse_with_config(self.build_parser(), argv)
+        given = parse_with_config(self.build_parser(), argv)
         constant, decay = SCHEDULES[given.mode]
         epochs = given.epochs or constant + decay
         defaults = {"epochs": constant + decay,

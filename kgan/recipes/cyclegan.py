@@ -19,14 +19,13 @@ Adversarial Networks", ICCV 2017.
 from kgan.callbacks import CycleSamples
 from kgan.cli import non_negative_float, non_negative_int
 from kgan.models import CycleGAN
-from kgan.networks import patch_discriminator, resnet_generator, unet_generator
-from kgan.recipes import common
+from kgan.networks import RESNET_BLOCKS, patch_discriminator, resnet_generator, unet_generator
+from kgan.recipes.options import add_reconstruction_arguments, reconstruction_loss
 from kgan.recipes.data import UnpairedData
 from kgan.recipes.recipe import Recipe
 
-# --generator: residual blocks of the ResNets (9 for 256 px in the paper, 6 for 128 px).
-RESNET_BLOCKS = {"resnet9": 9, "resnet6": 6}
-GENERATORS = (*RESNET_BLOCKS, "unet")
+# --generator: a ResNet (`RESNET_BLOCKS`) or the pix2pix U-Net.
+GENERATOR_CHOICES = (*RESNET_BLOCKS, "unet")
 
 
 class CycleGANRecipe(Recipe):
@@ -35,21 +34,21 @@ class CycleGANRecipe(Recipe):
     name = "cyclegan"
     description = "Train CycleGAN (unpaired image-to-image translation)."
     data = UnpairedData()
-    generators = ("generator_ab", "generator_ba")
+    model_class = CycleGAN
     sample_grid = CycleSamples  # A -> G(A) -> F(G(A)) and B -> F(B) -> G(F(B)) rows
     image_sizes = "a multiple of 4 from 32 to 512 (a power of two for --generator unet)"
     norm = "instance"
     gan_loss = "lsgan"
 
     def add_model_arguments(self, model, objective):
-        model.add_argument("--generator", default="resnet9", choices=GENERATORS,
+        model.add_argument("--generator", default="resnet9", choices=GENERATOR_CHOICES,
                            help="ResNet with 9 (256 px in the paper) or 6 (128 px) blocks, or "
                            "the pix2pix U-Net (default resnet9)")
         model.add_argument("--pool-size", type=non_negative_int, default=50,
                            help="fakes kept in each discriminator's history pool (default 50; "
                            "0 disables)")
-        common.add_reconstruction_arguments(objective, "cycle", "cycle-consistency (and "
-                                            "identity)", weight=10.0)
+        add_reconstruction_arguments(objective, "cycle", "cycle-consistency (and identity)",
+                                     weight=10.0)
         objective.add_argument("--identity-weight", type=non_negative_float, default=0.5,
                                help="identity loss weight relative to --cycle-weight (default "
                                "0.5; 0 disables)")
@@ -72,13 +71,13 @@ class CycleGANRecipe(Recipe):
             for name in ("discriminator_a", "discriminator_b")
         ]
         return CycleGAN(
-            *(self.build_generator(options, name) for name in self.generators), *discriminators,
+            *(self.build_generator(options, name) for name in self.exports), *discriminators,
             pool_size=options.pool_size, augment_on_device=options.augment_on_device,
             seed=options.seed,
         )
 
     def loss_arguments(self, options):
-        return {"cycle_loss": common.reconstruction_loss(options, "cycle"),
+        return {"cycle_loss": reconstruction_loss(options, "cycle"),
                 "cycle_weight": options.cycle_weight,
                 "identity_weight": options.identity_weight}
 

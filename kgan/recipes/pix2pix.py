@@ -14,8 +14,8 @@ Networks", CVPR 2017.
 from kgan.callbacks import SampleGrid
 from kgan.models import Pix2Pix
 from kgan.networks import patch_discriminator, unet_generator
-from kgan.recipes import common
 from kgan.recipes.data import PairedData
+from kgan.recipes.options import add_reconstruction_arguments, reconstruction_loss
 from kgan.recipes.recipe import Recipe
 
 
@@ -25,7 +25,7 @@ class Pix2PixRecipe(Recipe):
     name = "pix2pix"
     description = "Train pix2pix (paired image-to-image translation)."
     data = PairedData()
-    generators = ("generator",)
+    model_class = Pix2Pix
     sample_grid = SampleGrid  # input | output | target rows
     norm = "batch"
     gan_loss = "bce"
@@ -33,7 +33,7 @@ class Pix2PixRecipe(Recipe):
     def add_model_arguments(self, model, objective):
         model.add_argument("--no-skip", action="store_true",
                            help="U-Net without skip connections (plain encoder-decoder)")
-        common.add_reconstruction_arguments(objective, "recon", "reconstruction", weight=100.0)
+        add_reconstruction_arguments(objective, "recon", "reconstruction", weight=100.0)
 
     def create_model(self, options):
         generator = unet_generator(options.image_size, base_filters=options.base_filters,
@@ -46,7 +46,7 @@ class Pix2PixRecipe(Recipe):
                        seed=options.seed)
 
     def loss_arguments(self, options):
-        return {"reconstruction_loss": common.reconstruction_loss(options, "recon"),
+        return {"reconstruction_loss": reconstruction_loss(options, "recon"),
                 "reconstruction_weight": options.recon_weight}
 
 

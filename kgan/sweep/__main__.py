@@ -15,7 +15,7 @@ import tomllib
 
 from kgan.cli import positive_int, run_reporting_errors
 from kgan.errors import ConfigError
-from kgan.models.training import PRECISIONS
+from kgan.precision import PRECISIONS
 from kgan.sweep.grid import check_seeds, load_grid
 from kgan.sweep.runner import Sweep
 

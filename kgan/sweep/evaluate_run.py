@@ -23,7 +23,6 @@ generators are freed when it ends.
 """
 
 import argparse
-import importlib
 import json
 import math
 import os
@@ -34,26 +33,27 @@ import numpy as np
 from PIL import Image
 
 from kgan.atomic import atomic_path, write_text
-from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.callbacks.best_generator import read_best
 from kgan.callbacks.tensorboard import log_test_metrics
+from kgan.cli import load_keras_model, positive_int, run_reporting_errors
 from kgan.data import paired_source, prepare_pairs, resize, to_float, to_uint8, unpaired_source
+from kgan.errors import KganError
 from kgan.metrics import registry
-from kgan.metrics.evaluation import ImageSetMetrics
+from kgan.metrics.evaluation import EVAL_BATCH_SIZE, ImageSetMetrics
 from kgan.metrics.fid_interval import fid_interval
 from kgan.metrics.inception import inception_feature_extractor
 from kgan.metrics.protocol import PROTOCOLS, generate
-from kgan.models.training import PRECISIONS
-from kgan.run_folder import EVALUATION, RunFolder
-
-EVAL_BATCH_SIZE = 16
+from kgan.precision import PRECISIONS
+from kgan.recipes.registry import RECIPES
+from kgan.run_folder import EVALUATION, STATE, RunFolder, read_json_object
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m kgan.sweep.evaluate_run",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("run", metavar="RUN", help="a finished recipe run folder")
-    parser.add_argument("--recipe", required=True, help="the recipe that trained it (pix2pix, cyclegan, ...)")
+    parser.add_argument("--recipe", required=True, choices=tuple(RECIPES),
+                        help="the recipe that trained it")
     parser.add_argument("--qualitative-dir", help="where the shared qualitative inputs/targets go "
                         "(default RUN/qualitative_inputs)")
     parser.add_argument("--qualitative", type=positive_int, default=4, metavar="N")
@@ -153,6 +153,20 @@ def _load_seeded(path):
     return load_keras_model(path)
 
 
+def trained_steps(folder):
+    """The optimizer steps a finished run trained, read from its newest checkpoint's state
+    (the training data is never rebuilt to count them).
+
+    Raises:
+        KganError: the folder holds no checkpoint state (it never finished an epoch).
+    """
+    step = read_json_object(os.path.join(folder.checkpoints, STATE)).get("step")
+    if not isinstance(step, int):
+        raise KganError(f"{folder.checkpoints} names no checkpoint: {folder.path} is not a "
+                        "finished run; rerun its training command to finish it")
+    return step
+
+
 def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
                  feature_extractor="fid", protocol="inference", feature_precision="float32"):
     """Score a run folder's final (and best) generator(s) on the test split; write
@@ -175,12 +189,12 @@ def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
     folder = RunFolder(run)
     options = recipe.parse_args(["--config", folder.join("config.toml"), "--out", run])
     best = read_best(folder.best)
-    sets = [[folder.join(f"{name}.keras") for name in recipe.generators]]
+    sets = [[folder.join(f"{name}.keras") for name in recipe.exports]]
     if best is not None:
-        sets.append([os.path.join(folder.best, f"{name}.keras") for name in recipe.generators])
+        sets.append([os.path.join(folder.best, f"{name}.keras") for name in recipe.exports])
     # One generator per direction, final then best: [[final A->B, best A->B], [B->A ...]].
     by_direction = [[_load_seeded(paths[i]) for paths in sets]
-                    for i in range(len(recipe.generators))]
+                    for i in range(len(recipe.exports))]
     if not callable(feature_extractor):
         feature_extractor = inception_feature_extractor(feature_extractor,
                                                         precision=feature_precision)
@@ -202,7 +216,7 @@ def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
         inputs = _first(test_a, qualitative)
     _save_png(inputs, os.path.join(qualitative_dir, "inputs"))
     _save_png(generate(by_direction[0][0], inputs, protocol), folder.join("qualitative"))
-    steps = options.epochs * (options.steps_per_epoch or recipe.data.load(options)[2])
+    steps = trained_steps(folder)
     evaluation = {"steps": steps, "protocol": protocol, "feature_precision": feature_precision}
     if options.eval_every:
         evaluation["validation"] = "val" if recipe.data.has_validation(options) else "none"
@@ -219,7 +233,7 @@ def evaluate_run(run, recipe, qualitative_dir, qualitative=4, eval_images=None,
 
 def main(argv=None):
     options = parse_args(argv)
-    recipe = importlib.import_module(f"kgan.recipes.{options.recipe}").RECIPE
+    recipe = RECIPES[options.recipe]
     evaluation = evaluate_run(options.run, recipe,
                               options.qualitative_dir or os.path.join(options.run, "qualitative_inputs"),
                               options.qualitative, options.eval_images, options.feature_extractor,

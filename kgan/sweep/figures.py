@@ -7,21 +7,27 @@ no GUI backend is chosen), so that importing this module or the report's table n
 """
 
 import csv
+import json
 import os
 import re
 import textwrap
 
 from kgan.atomic import atomic_path
+from kgan.run_folder import MODEL
 from kgan.sweep.results_table import number
 
-# The four training-loss panels: title and the log keys to plot, first present wins. The
-# reconstruction-like key is g_recon (pix2pix), g_cycle (CycleGAN) or g_nce (CUT).
+# The four training-loss panels: the `CURVES` panel a model declares (kgan.models.base) and
+# the title. Each run's RUN/model.json says which of its log keys each panel draws.
 LOSS_PANELS = (
-    ("Discriminator loss", ("d_loss",)),
-    ("Generator reconstruction loss", ("g_recon", "g_cycle", "g_nce")),
-    ("Generator GAN loss", ("g_adv",)),
-    ("Generator total loss", ("g_loss",)),
+    ("discriminator", "Discriminator loss"),
+    ("reconstruction", "Generator reconstruction loss"),
+    ("adversarial", "Generator GAN loss"),
+    ("total", "Generator total loss"),
 )
+# The keys of run folders of an older kgan, written before model.json declared them: the
+# first of a panel's keys that the run logged is drawn.
+OLDER_CURVES = {"discriminator": ("d_loss",), "reconstruction": ("g_recon", "g_cycle", "g_nce"),
+                "adversarial": ("g_adv",), "total": ("g_loss",)}
 # Per-step curves longer than this are drawn as a running mean over 1/SMOOTHING of the run.
 SMOOTHING = 100
 
@@ -50,6 +56,17 @@ def _read_curves(run_dir, unit):
     columns = {key: [nan if number(r.get(key)) is None else number(r[key]) for r in records]
                for key in (records[0] if records else ()) if key != unit}
     return [number(r[unit]) for r in records], columns
+
+
+def _curve_keys(run_dir, panel):
+    """The log keys a run draws in `panel`, in preference order: its model.json's, else
+    `OLDER_CURVES`'."""
+    try:
+        with open(os.path.join(run_dir, MODEL)) as f:
+            curves = json.load(f).get("curves", {})
+    except (OSError, ValueError, AttributeError):
+        return OLDER_CURVES[panel]
+    return (curves[panel],) if panel in curves else ()
 
 
 def _smooth(x, y, window):
@@ -94,10 +111,10 @@ def loss_figure(sweep_dir, names, path):
     figure = Figure(figsize=(12, 8), layout="constrained")
     axes = figure.subplots(2, 2, sharex=True).ravel()
     colors = _colors(len(names))
-    for ax, (title, keys) in zip(axes, LOSS_PANELS):
+    for ax, (panel, title) in zip(axes, LOSS_PANELS):
         used = []
         for name, (x, columns) in curves.items():
-            key = next((k for k in keys if k in columns), None)
+            key = next((k for k in _curve_keys(run(name), panel) if k in columns), None)
             if key is None:
                 continue
             used += [key] if key not in used else []

@@ -13,7 +13,7 @@ from PIL import Image
 
 from kgan.bench.__main__ import main
 from kgan.metrics import inception
-from kgan.models.training import default_precision
+from kgan.precision import default_precision
 from kgan.recipes import cyclegan
 
 TINY = ["--image-size", "32", "--steps", "2", "--warmup", "1"]

@@ -139,14 +139,14 @@ def test_unpaired_layout(tmp_path):
 
 
 def test_recipe_stops_before_training_on_a_bad_file(tmp_path, capsys):
-    from kgan.recipes import common, pix2pix
+    from kgan.recipes import pix2pix
 
     root = _broken_folder(tmp_path / "data")
     _save(root / "val" / "1.jpg", _side_by_side(16, 9))
     argv = ["--data-dir", str(root), "--image-size", "32", "--base-filters", "8",
             "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "1",
             "--out", str(tmp_path / "run")]
-    assert common.run_cli(pix2pix.main, argv) == 1
+    assert pix2pix.RECIPE.run_cli(argv) == 1
     captured = capsys.readouterr()
     assert "train 6, val 1" in captured.out  # what was found, printed first
     error_lines = captured.err.strip().splitlines()

@@ -14,7 +14,7 @@ from kgan.export import portable
 from kgan.export.litert_file import LiteRTRunner
 from kgan.export.onnx_file import OnnxRunner
 from kgan.export.runners import ImageError
-from kgan.models.training import precision_policy
+from kgan.precision import precision_policy
 
 from helpers import unpaired_batches
 

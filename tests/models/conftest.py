@@ -43,7 +43,7 @@ class GANChecks:
         config = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
         clone = keras.saving.deserialize_keras_object(config)
         assert type(clone) is type(model)
-        networks = model.GENERATORS + model.DISCRIMINATORS
+        networks = model.GENERATOR_NETWORKS + model.DISCRIMINATOR_NETWORKS
         options = lambda m: {k: v for k, v in m.get_config().items() if k not in networks}
         assert options(clone) == options(model)
         for name in networks:  # layer names differ: Keras makes them unique
@@ -63,7 +63,7 @@ class GANChecks:
 
     def trains_on(self, model, data, keys):
         """One epoch of `fit`: every key in `keys` finite, every network's weights changed."""
-        networks = model.GENERATORS + model.DISCRIMINATORS
+        networks = model.GENERATOR_NETWORKS + model.DISCRIMINATOR_NETWORKS
         before = {name: getattr(model, name).get_weights() for name in networks}
         logs = model.fit(data, epochs=1, verbose=0).history
         assert set(keys) <= set(logs), (keys, sorted(logs))

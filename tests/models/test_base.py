@@ -7,15 +7,16 @@ import tensorflow as tf
 
 import kgan
 from kgan import losses
-from kgan.models.training import apply_gradients, build_optimizer, precision_policy
+from kgan.models.training import apply_gradients, build_optimizer
+from kgan.precision import precision_policy
 
 
 @keras.saving.register_keras_serializable(package="kgan_tests")
 class NoiseToImage(kgan.GANModel):
     """An unconditional GAN as a new model file would write it: declarations and the steps."""
 
-    GENERATORS = ("generator",)
-    DISCRIMINATORS = ("discriminator",)
+    GENERATOR_NETWORKS = ("generator",)
+    DISCRIMINATOR_NETWORKS = ("discriminator",)
     COMPILE_ARGUMENTS = {"adversarial_loss": ("lsgan", losses.get_adversarial)}
     LOG_KEYS = ("d_loss", "g_loss")
     VALIDATION_KEYS = ("g_loss",)
@@ -97,8 +98,8 @@ def test_an_unregistered_subclass_of_adversarial_loss_is_refused(gan_checks):
 
 def test_networks_are_counted_and_compile_arguments_checked():
     class NoConstructor(kgan.GANModel):
-        GENERATORS = ("generator",)
-        DISCRIMINATORS = ("discriminator",)
+        GENERATOR_NETWORKS = ("generator",)
+        DISCRIMINATOR_NETWORKS = ("discriminator",)
 
     with pytest.raises(TypeError, match="takes 2 networks: generator, discriminator"):
         NoConstructor(dense("generator"))

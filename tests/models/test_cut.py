@@ -9,7 +9,7 @@ import tensorflow as tf
 import kgan
 from kgan.data import bluemarble_tiles, prepare_unpaired
 from kgan.errors import ConfigError
-from kgan.models.training import precision_policy
+from kgan.precision import precision_policy
 
 from helpers import unpaired_batches
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from kgan.errors import ConfigError
 from kgan.networks import NCE_LAYERS
-from kgan.recipes import common, cut
+from kgan.recipes import cut
 
 
 def history_rows(out):
@@ -103,7 +103,7 @@ def test_mode_reaches_the_model(tiny_args, mode, identity, weight):
 ])
 def test_bad_option_values_exit_2_with_a_one_line_message(argv, message, tmp_path, capsys):
     try:  # argparse exits itself; kgan's own checks return the status
-        status = common.run_cli(cut.main, argv + ["--out", str(tmp_path / "run")])
+        status = cut.RECIPE.run_cli(argv + ["--out", str(tmp_path / "run")])
     except SystemExit as error:
         status = error.code
     assert status == 2

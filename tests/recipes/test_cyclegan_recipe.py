@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from kgan.errors import ConfigError
-from kgan.recipes import common, cyclegan
+from kgan.recipes import cyclegan
 from kgan.schedules import ConstantThenLinearDecay
 
 from helpers import read_history
@@ -106,6 +106,7 @@ def test_decay_epochs_past_the_epochs_is_a_config_error():
 
 
 def test_cli_prints_missing_folder_on_one_line(tmp_path, capsys):
-    status = common.run_cli(cyclegan.main, ["--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
+    status = cyclegan.RECIPE.run_cli(["--data-dir", str(tmp_path / "none"),
+                                      "--out", str(tmp_path / "o")])
     assert status == 1
     assert capsys.readouterr().err.count("\n") == 1

@@ -18,7 +18,7 @@ from kgan.data.transforms import resize, to_float
 from kgan.errors import ConfigError
 from kgan.metrics import inception
 from kgan.metrics.frechet import frechet_distance_from_features
-from kgan.recipes import common, cyclegan, pix2pix
+from kgan.recipes import cyclegan, pix2pix, run_callbacks
 
 from helpers import read_history, tiny_features
 
@@ -64,7 +64,7 @@ def test_cyclegan_evaluates_a_to_b_every_second_epoch(tmp_path, monkeypatch, unp
                                                       tiny_args):
     # The pix2pix test above runs the real FID network; the stand-in keeps this run fast
     # (a 2048-dimensional FID alone takes seconds on a busy CPU).
-    monkeypatch.setattr(common, "inception_feature_extractor",
+    monkeypatch.setattr(run_callbacks, "inception_feature_extractor",
                         lambda weights, precision=None: tiny_features)
     out = tmp_path / "run"
     argv = tiny_args("cyclegan", data_dir=unpaired_dir, out=out, epochs=2, steps_per_epoch=1,

@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from kgan.errors import KganError
 from kgan.export import __main__ as export_cli
-from kgan.recipes import common, cyclegan, pix2pix
+from kgan.recipes import cyclegan, pix2pix
+from kgan.recipes.export import export_generators
 
 
 def served(version_dir, images):
@@ -78,7 +79,7 @@ def test_cyclegan_exports_both_directions(tmp_path, capsys, unpaired_dir, tiny_a
 def test_bad_export_fails_before_training_on_one_line(recipe, argv, message, tmp_path, capsys):
     (tmp_path / "file").write_text("")
     argv = [arg.replace("FILE", str(tmp_path / "file")) for arg in argv]
-    status = common.run_cli(recipe.main, ["--out", str(tmp_path / "run"), *argv])
+    status = recipe.RECIPE.run_cli(["--out", str(tmp_path / "run"), *argv])
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("error: --export: ") and message in err and err.count("\n") == 1, err
@@ -88,7 +89,7 @@ def test_bad_export_fails_before_training_on_one_line(recipe, argv, message, tmp
 def test_a_failed_export_says_how_to_export_the_saved_generator(tmp_path):
     one_channel = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(1, 1)])
     with pytest.raises(KganError) as error:
-        common.export_generators(str(tmp_path), [("m", one_channel, "run/generator.keras")])
+        export_generators(str(tmp_path), [("m", one_channel, "run/generator.keras")])
     message = str(error.value)
     assert message.startswith("export of m failed: the model maps a (1, 32, 64, 3) image to")
     assert message.endswith("python -m kgan.export --checkpoint run/generator.keras --name m "

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from kgan.models.training import default_precision
+from kgan.precision import default_precision
 from kgan.recipes import cyclegan, pix2pix
 
 from helpers import read_history
@@ -75,8 +75,8 @@ def test_recipe_on_two_replicas_trains_resumes_and_exports(recipe, tmp_path, tin
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from kgan.recipes import common, {recipe} as recipe
-        common.training_devices = lambda: ["/cpu:0", "/cpu:1"]
+        from kgan.recipes import distribution, {recipe} as recipe
+        distribution.training_devices = lambda: ["/cpu:0", "/cpu:1"]
         argv = {tiny_args(recipe, batch_size=4, out=out, export="tiny", export_base=exports)!r}
         assert recipe.main(argv) == 0
         argv[argv.index("--epochs") + 1] = "2"

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from kgan.callbacks import HistoryCSV, SampleGrid
-from kgan.recipes import common, pix2pix
+from kgan.recipes import pix2pix
+from kgan.recipes.options import RESUMABLE_CHANGES
 
 from helpers import one_line as error_line
 from helpers import read_history, run_recipe
@@ -166,4 +167,4 @@ def test_the_resumable_options_are_options_of_every_recipe():
 
     for module in (pix2pix, cyclegan, cut):
         options = {action.dest for action in module.RECIPE.build_parser()._actions}
-        assert set(common.RESUMABLE_CHANGES) <= options, module.RECIPE.name
+        assert set(RESUMABLE_CHANGES) <= options, module.RECIPE.name

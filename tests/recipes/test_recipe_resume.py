@@ -36,7 +36,7 @@ sys.exit(recipe.main(sys.argv[1:]))
 
 
 def final_weights(out, recipe):
-    names = RECIPES[recipe].RECIPE.generators
+    names = RECIPES[recipe].RECIPE.exports
     return [w for name in names
             for w in keras.models.load_model(out / f"{name}.keras").get_weights()]
 

@@ -6,7 +6,7 @@ import pytest
 
 from kgan.errors import ConfigError
 from kgan.networks import BinomialUpsample2D, BlurDownsample2D
-from kgan.recipes import common, cut, cyclegan, pix2pix
+from kgan.recipes import cut, cyclegan, pix2pix
 from kgan.sweep.grid import load_grid, variant_options
 from kgan.sweep.runner import recipe_arguments
 
@@ -76,7 +76,7 @@ def test_options_from_a_config_file_reach_generator_and_discriminator(recipe, ge
 
 def test_an_unknown_choice_exits_2_naming_the_option(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        common.run_cli(pix2pix.main, ["--upsample", "bilinear", "--out", str(tmp_path / "r")])
+        pix2pix.RECIPE.run_cli(["--upsample", "bilinear", "--out", str(tmp_path / "r")])
     assert exit_.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--upsample" in last and "'bilinear'" in last
