@@ -55,21 +55,20 @@ class PairedData:
               f"{int(val.cardinality())} validation pairs")
         return train, val
 
+    def steps_per_epoch(self, options, sources):
+        """Batches in one pass over the training pairs of `sources(options)` (at least 1)."""
+        return max(int(sources[0].cardinality()) // options.batch_size, 1)
+
     def pipelines(self, options, sources, start_batch=0):
-        """`(train, validation, steps_per_epoch)` of batches from `sources(options)`; the
-        training pipeline starts at batch `start_batch` of its seeded sequence."""
+        """`(train, validation)` batches from `sources(options)`; the training pipeline
+        starts at batch `start_batch` of its seeded sequence."""
         train, val = sources
         return (
             prepare_pairs(train, options.image_size, options.batch_size, options.direction,
                           training=True, augment=not options.augment_on_device,
                           seed=options.seed, start_batch=start_batch),
             prepare_pairs(val, options.image_size, options.batch_size, options.direction),
-            max(int(train.cardinality()) // options.batch_size, 1),
         )
-
-    def load(self, options, start_batch=0):
-        """`pipelines(options, sources(options), start_batch)`."""
-        return self.pipelines(options, self.sources(options), start_batch)
 
 
 class UnpairedData:
@@ -114,21 +113,20 @@ class UnpairedData:
               "test images")
         return sources
 
+    def steps_per_epoch(self, options, sources):
+        """Batches in one pass over the larger training domain of `sources(options)`."""
+        return steps_per_epoch(sources[0], sources[1], options.batch_size)
+
     def pipelines(self, options, sources, start_batch=0):
-        """`(train, validation, steps_per_epoch)` of batches from `sources(options)`; the
-        training pipeline starts at batch `start_batch` of its seeded sequence."""
+        """`(train, validation)` batches from `sources(options)`; the training pipeline
+        starts at batch `start_batch` of its seeded sequence."""
         train_a, train_b, test_a, test_b = sources
         return (
             prepare_unpaired(train_a, train_b, options.image_size, options.batch_size,
                              training=True, augment=not options.augment_on_device,
                              seed=options.seed, start_batch=start_batch),
             prepare_unpaired(test_a, test_b, options.image_size, options.batch_size),
-            steps_per_epoch(train_a, train_b, options.batch_size),
         )
-
-    def load(self, options, start_batch=0):
-        """`pipelines(options, sources(options), start_batch)`."""
-        return self.pipelines(options, self.sources(options), start_batch)
 
 
 def add_data_arguments(parser, data):

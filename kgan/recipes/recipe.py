@@ -146,20 +146,17 @@ class Recipe:
             folder.release()
 
     def _resume_and_fit(self, options, strategy, folder, export_base):
-        # Every worker resumes from the chief's newest checkpoint, the data where it stopped.
-        run = RunFolder(options.out)
-        checkpoint = run.latest_checkpoint(move_aside=folder.path == run.path,
-                                           restart=options.restart)
-        start = checkpoint.step if checkpoint and checkpoint.step is not None else 0
+        # Every worker resumes from the chief's newest checkpoint, the data where it stopped;
+        # a worker other than the chief reads the run's folder and writes nothing there.
+        chief = folder.path == options.out
+        run = folder if chief else RunFolder(options.out)
+        checkpoint = run.latest_checkpoint(move_aside=chief, restart=options.restart)
         sources = self.data.sources(options)  # checks every file: once per run
-        train, val, steps = self.load_data(options, sources, start)
-        steps = options.steps_per_epoch or steps
+        steps = options.steps_per_epoch or self.data.steps_per_epoch(options, sources)
         with strategy.scope():
             model = self.build_model(options, steps)
-        # A worker other than the chief reads the run's checkpoint and writes nothing there.
-        step = run.resume(model, checkpoint, steps, write=folder.path == run.path)
-        if step != start:  # an epoch-end checkpoint of an older kgan: no step recorded
-            train = self.load_data(options, sources, step)[0]
+        step = run.resume(model, checkpoint, steps, write=chief)
+        train, val = self.load_data(options, sources, step)
         folder.record(options, model)
 
         first, second = next(iter(val.unbatch().batch(options.samples)))
@@ -215,8 +212,8 @@ class Recipe:
     def load_data(self, options, sources, start_batch):
         """`self.data.pipelines` of the `sources`, the training pipeline starting at
         `start_batch`, both split batch by batch over the workers of a multi-worker run."""
-        train, val, steps = self.data.pipelines(options, sources, start_batch)
-        return distribution.shard_by_batch(train), distribution.shard_by_batch(val), steps
+        train, val = self.data.pipelines(options, sources, start_batch)
+        return distribution.shard_by_batch(train), distribution.shard_by_batch(val)
 
     def run_cli(self, argv=None):
         """`main(argv)` (default `sys.argv`) with kgan errors as one line: exit 2 for options,

@@ -58,15 +58,16 @@ def _read_curves(run_dir, unit):
     return [number(r[unit]) for r in records], columns
 
 
-def _curve_keys(run_dir, panel):
-    """The log keys a run draws in `panel`, in preference order: its model.json's, else
-    `OLDER_CURVES`'."""
+def panel_keys(run_dir, logged):
+    """{panel: the log key a run draws there, or None}: its model.json's `curves` (else, for
+    an older run folder, the first of `OLDER_CURVES` it logged), among the `logged` keys."""
     try:
         with open(os.path.join(run_dir, MODEL)) as f:
-            curves = json.load(f).get("curves", {})
-    except (OSError, ValueError, AttributeError):
-        return OLDER_CURVES[panel]
-    return (curves[panel],) if panel in curves else ()
+            declared = {panel: (key,) for panel, key in json.load(f)["curves"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        declared = OLDER_CURVES
+    return {panel: next((k for k in declared.get(panel, ()) if k in logged), None)
+            for panel, _ in LOSS_PANELS}
 
 
 def _smooth(x, y, window):
@@ -114,7 +115,7 @@ def loss_figure(sweep_dir, names, path):
     for ax, (panel, title) in zip(axes, LOSS_PANELS):
         used = []
         for name, (x, columns) in curves.items():
-            key = next((k for k in _curve_keys(run(name), panel) if k in columns), None)
+            key = panel_keys(run(name), columns)[panel]
             if key is None:
                 continue
             used += [key] if key not in used else []

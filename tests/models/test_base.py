@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from model_harness import check_config_round_trip, check_refuses_to_save, check_save_and_load, check_trains
 import kgan
 from kgan import losses
 from kgan.models.training import apply_gradients, build_optimizer
@@ -59,41 +60,41 @@ def data():
     return tf.data.Dataset.from_tensor_slices(np.ones((8, 4), "float32")).batch(4)
 
 
-def test_config_holds_exactly_the_constructor_arguments(gan_checks):
+def test_config_holds_exactly_the_constructor_arguments(tmp_path):
     model = noise_to_image(noise_scale=0.5, seed=2, augment_on_device=True)
     config = model.get_config()
     assert {"generator", "discriminator", "noise_scale", "augment_on_device", "seed"} <= set(config)
-    clone = gan_checks.config_round_trip(model)
+    clone = check_config_round_trip(model)
     assert (clone.noise_scale, clone.seed, clone.augment_on_device) == (0.5, 2, True)
 
 
-def test_trackers_follow_the_log_keys_and_are_the_models_metrics(gan_checks):
+def test_trackers_follow_the_log_keys_and_are_the_models_metrics(tmp_path):
     model = noise_to_image()
     assert [m.name for m in model.metrics] == ["d_loss", "g_loss"]
     model.compile(adversarial_loss="hinge")
     assert isinstance(model.adversarial_loss, losses.Hinge)
-    logs = gan_checks.trains_on(model, data(), NoiseToImage.LOG_KEYS)
+    logs = check_trains(model, data(), NoiseToImage.LOG_KEYS, steps_per_epoch=None)
     assert set(logs) == {"d_loss", "g_loss"}
     assert set(model.evaluate(data(), return_dict=True, verbose=0)) == {"g_loss"}
 
 
-def test_compile_config_survives_save_and_reload(gan_checks, registered_adversarial_loss):
+def test_compile_config_survives_save_and_reload(tmp_path, registered_adversarial_loss):
     model = noise_to_image()
     model.compile(g_optimizer=keras.optimizers.SGD(0.1), adversarial_loss=registered_adversarial_loss)
     model.fit(data(), epochs=1, verbose=0)
-    loaded = gan_checks.save_and_load(model, np.ones((2, 4), "float32"))
+    loaded = check_save_and_load(model, np.ones((2, 4), "float32"), tmp_path)
     assert isinstance(loaded.g_optimizer, keras.optimizers.SGD)
     assert int(loaded.d_optimizer.iterations) == 2
-    gan_checks.trains_on(loaded, data(), NoiseToImage.LOG_KEYS)
+    check_trains(loaded, data(), NoiseToImage.LOG_KEYS, steps_per_epoch=None)
 
 
-def test_an_unregistered_subclass_of_adversarial_loss_is_refused(gan_checks):
+def test_an_unregistered_subclass_of_adversarial_loss_is_refused(tmp_path):
     class Flipped(losses.LSGAN):
         pass
 
     model = noise_to_image()
     model.compile(adversarial_loss=Flipped())
-    gan_checks.refuses_to_save(model, "cannot save adversarial_loss '.*Flipped'")
+    check_refuses_to_save(model, "cannot save adversarial_loss '.*Flipped'", tmp_path)
 
 
 def test_networks_are_counted_and_compile_arguments_checked():

@@ -11,6 +11,7 @@ from kgan.data import bluemarble_tiles, prepare_unpaired
 from kgan.errors import ConfigError
 from kgan.precision import precision_policy
 
+from model_harness import check_config_round_trip, check_save_and_load, check_trains
 from helpers import unpaired_batches
 
 # A one-block ResNet has no fifth block: the paper's layers up to the first block.
@@ -140,22 +141,22 @@ def test_mixed_precision_trains_with_float32_outputs(precision):
     assert model(tf.zeros([1, 32, 32, 3])).dtype == tf.float32
 
 
-def test_config_json_round_trip(gan_checks):
+def test_config_json_round_trip(tmp_path):
     model = tiny_cut(seed=3)
-    clone = gan_checks.config_round_trip(model)
+    clone = check_config_round_trip(model)
     assert (clone.nce_layers, clone.head_units, clone.seed) == (LAYERS, 16, 3)
     clone.generator.set_weights(model.generator.get_weights())
     x = tf.random.stateless_uniform([1, 32, 32, 3], [7, 8], -1.0, 1.0)
     np.testing.assert_allclose(clone(x), model(x), atol=1e-6)
 
 
-def test_keras_save_load_equal_outputs_and_compile_config_then_trains_on(gan_checks):
+def test_keras_save_load_equal_outputs_and_compile_config_then_trains_on(tmp_path):
     model = tiny_cut()
     model.compile(adversarial_loss="hinge", temperature=0.1, num_patches=32,
                   **kgan.CUT.MODES["fastcut"])
     model.fit(unpaired_batches(), epochs=1, verbose=0)
     x = tf.random.stateless_uniform([2, 32, 32, 3], [9, 10], -1.0, 1.0)
-    loaded = gan_checks.save_and_load(model, x)
+    loaded = check_save_and_load(model, x, tmp_path)
     assert isinstance(loaded.adversarial_loss, kgan.losses.Hinge)
     assert (loaded.nce_weight, loaded.nce_identity, loaded.temperature, loaded.num_patches) == (
         10.0, False, 0.1, 32)
@@ -164,7 +165,7 @@ def test_keras_save_load_equal_outputs_and_compile_config_then_trains_on(gan_che
             np.testing.assert_array_equal(a, b)
     assert float(loaded.nce_loss(x, x[::-1])) == pytest.approx(float(model.nce_loss(x, x[::-1])))
     assert int(loaded.g_optimizer.iterations) == int(model.g_optimizer.iterations) == 2
-    gan_checks.trains_on(loaded, unpaired_batches(), LOG_KEYS["fastcut"])
+    check_trains(loaded, unpaired_batches(), LOG_KEYS["fastcut"], steps_per_epoch=None)
 
 
 @pytest.mark.slow
