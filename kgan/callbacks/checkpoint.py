@@ -6,8 +6,8 @@ import time
 import keras
 import numpy as np
 
-from kgan.checkpoints import (KEEP_CHECKPOINTS, DivergedError, NonFiniteError,
-                             restore_epoch_means, save_checkpoint)
+from kgan.run_folder.checkpoints import (KEEP_CHECKPOINTS, DivergedError, NonFiniteError,
+                                         restore_epoch_means, save_checkpoint)
 
 # Time is what a kill loses, and what a checkpoint costs grows with the model (a 256 px
 # pix2pix with its Adam moments is ~0.7 GB), so the default period is in minutes: at most
@@ -29,7 +29,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     left to that epoch-end one.
 
     Each checkpoint is `step_NNNNNNNNN/` in `directory` (networks, optimizers, image pools,
-    seed states, the epoch's running loss means; `kgan.checkpoints.save_checkpoint`), written
+    seed states, the epoch's running loss means; `kgan.run_folder.checkpoints.save_checkpoint`), written
     atomically; the newest `keep` are kept. `RunFolder.resume` loads the newest readable one.
     A run resumed part-way through an epoch starts that epoch's means from the checkpoint's,
     so its history row averages all of the epoch's steps, as an uninterrupted run's does.

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-import kgan.run_folder
-
+import kgan.run_folder.config
+import kgan.run_folder.folder
 from kgan.errors import ConfigError
 from kgan.recipes import cyclegan, pix2pix
 
@@ -141,7 +141,8 @@ def test_user_errors_are_one_line(setup, message, status, tmp_path, tiny_args, c
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
 
         monkeypatch.setattr(kgan.atomic, "write_bytes", full)
-        monkeypatch.setattr(kgan.run_folder, "write_text", lambda path, text: full(path, text))
+        for module in (kgan.run_folder.config, kgan.run_folder.folder):
+            monkeypatch.setattr(module, "write_text", lambda path, text: full(path, text))
     result, err = run(pix2pix, argv, capsys)
     assert result == status
     assert message in one_line(err)

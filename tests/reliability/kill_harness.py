@@ -83,7 +83,7 @@ def reference_run(recipe, out, log):
 
 
 def lock_is_free(out):
-    """Whether no process holds the run folder's lock (kgan.folder_lock)."""
+    """Whether no process holds the run folder's lock (kgan.run_folder.lock)."""
     if not out.is_dir():
         return True
     fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)

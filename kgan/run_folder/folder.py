@@ -1,47 +1,20 @@
-"""The run folder of a training run (`--out`): layout, config, checkpoints, history, resume.
+"""A run folder's layout (the file names below `--out`) and `RunFolder`: preparing,
+recording, locking and resuming a run, and its final generators and exports (the layout is
+described in `kgan.run_folder`)."""
 
-    config.toml         the options that shape the run (feed it back with --config)
-    checkpoints/        step_NNNNNNNNN/ folders, the newest `--keep-checkpoints` (3): each holds
-                        model.weights.h5 (networks, optimizers, image pools) and state.json
-                        (the step, steps per epoch, the random-seed states, the options);
-                        state.json beside them names the newest; an unreadable one is renamed
-                        broken_step_NNNNNNNNN (kept, never rotated away)
-    history.csv         one row of losses and metrics per epoch
-    samples/            epoch_NNN.png sample grids
-    logs/               TensorBoard: step and epoch scalars, sample grids, HParams
-    exports.json        the SavedModel versions `--export` wrote, so a rerun does not repeat them
-    generator.keras     the final generator(s): generator.keras, or generator_ab.keras and
-                        generator_ba.keras for CycleGAN (the model's `EXPORTS`)
-    model.json          the model's class and what it declares: the generators it exports
-                        (attribute -> export suffix, description) and its loss curves
-    best/               with --eval-every on a validation split: the generator(s) of the
-                        epoch with the lowest val_fid and best.json (its epoch and val_fid)
-
-Every file is written through `kgan.atomic`, so a killed run leaves complete files (and at
-most `.tmp-*` leftovers, removed by the next `prepare`). A checkpoint holds everything that
-decides the next step, the data position being its step (the training pipelines are seeded
-and start at any batch), so rerunning the same command continues where the newest
-checkpoint stopped, and ends with the weights of a run that was never interrupted
-(`kgan.checkpoints`). While a process trains in the folder it holds the folder's lock
-(`kgan.folder_lock`): a second command is refused.
-"""
-
-import csv
 import json
 import os
 import shutil
 import sys
-import tomllib
 
 from kgan.atomic import atomic_path, ensure_free_space, remove_temporaries, write_text
-# The checkpoint API is importable from here too, where the run folder's layout is described.
-from kgan.checkpoints import (  # noqa: F401
-    BROKEN_PREFIX, CHECKPOINT_PREFIX, KEEP_CHECKPOINTS, STATE, WEIGHTS, Checkpoint,
-    DivergedError, NonFiniteError, broken_checkpoints, check_finite, checkpoint_candidates,
-    epoch_means, latest_checkpoint, load_checkpoint, read_json_object, restore_epoch_means,
-    save_checkpoint, saved_bytes, seed_states)
 from kgan.errors import ConfigError
-from kgan.folder_lock import FolderLock
+from kgan.run_folder.checkpoints import (broken_checkpoints, check_finite, checkpoint_candidates,
+                                         latest_checkpoint, load_checkpoint, read_json_object,
+                                         saved_bytes)
+from kgan.run_folder.config import NOT_RECORDED, load_config, write_config
+from kgan.run_folder.history import truncate_history
+from kgan.run_folder.lock import FolderLock
 
 CONFIG = "config.toml"
 CHECKPOINTS = "checkpoints"
@@ -52,9 +25,6 @@ EXPORTS = "exports.json"
 BEST = "best"  # the generators of the lowest val_fid (kgan.callbacks.best_generator)
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
 MODEL = "model.json"  # the model's declarations (`model_declarations`)
-# Options config.toml does not record: --config itself, and --restart, which must be asked
-# for on the command line each time (a config.toml fed back must not restart a run).
-NOT_RECORDED = ("config", "restart")
 class RunFolder:
     """The files of one run, below `path`.
 
@@ -301,70 +271,3 @@ def export_names(name, exports):
     return [name + suffix for suffix, _ in exports.values()]
 
 
-def read_history(path):
-    """The rows of a history CSV as lists of strings (header first); [] when absent."""
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return [row for row in csv.reader(f) if row]
-
-
-def write_history(path, columns, rows):
-    """Write a history CSV with `columns` ("epoch" first); `rows` are dicts, missing keys "NA"."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, columns, restval="NA")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def truncate_history(path, epochs_done):
-    """Drop the rows of epochs after the checkpoint (written before a crash) from history.csv."""
-    rows = read_history(path)
-    if rows:
-        kept = [dict(zip(rows[0], row)) for row in rows[1:] if _epoch(row) < epochs_done]
-        write_history(path, rows[0], kept)
-
-
-def _epoch(row):
-    try:
-        return int(row[0])
-    except ValueError:
-        return sys.maxsize  # a damaged row is dropped
-
-
-def load_config(path):
-    """Read a flat TOML file into a dict, with one-line errors."""
-    if os.path.isdir(path):
-        raise ConfigError(f"config file {path} is a folder: pass a .toml file")
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
-
-
-def _toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def config_values(options):
-    """The options config.toml records, as `{"image-size": 256, "data-dir": None, ...}`
-    (`NOT_RECORDED` left out); checkpoints record them too."""
-    return {key.replace("_", "-"): value for key, value in sorted(vars(options).items())
-            if key not in NOT_RECORDED}
-
-
-def write_config(options, path):
-    """Write the options as flat TOML; an unset (None) option is a comment saying so, so the
-    file records every option while staying a valid `--config` (`NOT_RECORDED` left out)."""
-    lines = [f"{key} = {_toml_value(value)}" if value is not None else f"# {key}: unset"
-             for key, value in config_values(options).items()]
-    write_text(path, "\n".join(lines) + "\n")
