@@ -1,6 +1,7 @@
 """Helpers shared by test modules (importable: pyproject puts tests/ on pytest's pythonpath)."""
 
 import csv
+import glob
 import signal
 
 import numpy as np
@@ -68,3 +69,19 @@ def default_sigint():
     background commands (`cmd &`, as some CI runners do) with SIGINT ignored, and an ignored
     signal stays ignored across exec."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def read_events(log_dir):
+    """(tag -> [(step, value)]) of the scalars, image tags, and plugin names of a log folder."""
+    scalars, images, plugins = {}, set(), set()
+    for path in glob.glob(f"{log_dir}/events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                plugins.add(plugin)
+                if plugin == "scalars":
+                    scalars.setdefault(value.tag, []).append(
+                        (event.step, float(tf.make_ndarray(value.tensor))))
+                elif plugin == "images":
+                    images.add(value.tag)
+    return scalars, images, plugins

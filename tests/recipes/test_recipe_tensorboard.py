@@ -1,27 +1,10 @@
 """Every recipe run writes RUN/logs/ for TensorBoard: step and epoch scalars, samples, HParams."""
 
-import glob
-
 import pytest
-import tensorflow as tf
 
 from kgan.recipes import cyclegan, pix2pix
 
-
-def read_events(log_dir):
-    """(tag -> [(step, value)]) of the scalars, image tags, and plugin names of a log folder."""
-    scalars, images, plugins = {}, set(), set()
-    for path in glob.glob(f"{log_dir}/events.out.tfevents.*"):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                plugin = value.metadata.plugin_data.plugin_name
-                plugins.add(plugin)
-                if plugin == "scalars":
-                    scalars.setdefault(value.tag, []).append(
-                        (event.step, float(tf.make_ndarray(value.tensor))))
-                elif plugin == "images":
-                    images.add(value.tag)
-    return scalars, images, plugins
+from helpers import read_events
 
 
 @pytest.mark.parametrize("recipe, loss", [(pix2pix, "g_recon"), (cyclegan, "g_cycle")])
