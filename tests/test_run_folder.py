@@ -199,7 +199,8 @@ def test_saved_generators_are_the_models_declared_exports_in_order(tmp_path):
     folder = RunFolder(str(tmp_path))
     model = TwoGenerators(generator_ba=small_model(), generator_ab=small_model())
     paths = folder.save_generators(model, model.EXPORTS)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_ab.keras", "generator_ba.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_ab.keras",
+                                                          "generator_ba.keras"]
     # A folder of an older kgan (no model.json): only the exports the caller knows are found.
     assert folder.saved_generators() == []
     assert folder.saved_generators(TwoGenerators.EXPORTS) == [("", paths[0]), ("_BtoA", paths[1])]

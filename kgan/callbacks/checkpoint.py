@@ -29,8 +29,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     left to that epoch-end one.
 
     Each checkpoint is `step_NNNNNNNNN/` in `directory` (networks, optimizers, image pools,
-    seed states, the epoch's running loss means; `kgan.run_folder.checkpoints.save_checkpoint`), written
-    atomically; the newest `keep` are kept. `RunFolder.resume` loads the newest readable one.
+    seed states, the epoch's running loss means;
+    `kgan.run_folder.checkpoints.save_checkpoint`), written atomically; the newest `keep` are kept. `RunFolder.resume` loads the newest readable one.
     A run resumed part-way through an epoch starts that epoch's means from the checkpoint's,
     so its history row averages all of the epoch's steps, as an uninterrupted run's does.
 

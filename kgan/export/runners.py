@@ -1,8 +1,8 @@
 """Runners: translate image files through an export, whatever its format.
 
 `kgan.export.open_runner` picks one by the path (ONNX and LiteRT runners live beside their
-exporters, in `onnx_file.py` and `litert_file.py`). Each runner's `translate_file(data)` takes a JPEG or
-PNG file and returns a PNG file of the translated image at the input's size.
+exporters, in `onnx_file.py` and `litert_file.py`). Each runner's `translate_file(data)`
+takes a JPEG or PNG file and returns a PNG file of the translated image at the input's size.
 
 The SavedModel does all of it in its `translate_image` signature. ONNX and LiteRT files hold
 the generator alone (float32 [N, H, W, 3] in [-1, 1] -> same), so their runners decode,

@@ -17,7 +17,8 @@ from kgan.networks.resnet_generator import (
 from kgan.networks.unet_generator import unet_generator
 
 __all__ = [
-    "BinomialUpsample2D", "BlurDownsample2D", "DOWNSAMPLING", "NCE_LAYERS", "RECEPTIVE_FIELDS", "RESNET_BLOCKS",
+    "BinomialUpsample2D", "BlurDownsample2D", "DOWNSAMPLING", "NCE_LAYERS", "RECEPTIVE_FIELDS",
+    "RESNET_BLOCKS",
     "ReflectionPadding2D", "UPSAMPLING", "patch_discriminator",
     "resnet_features", "resnet_generator", "unet_generator",
 ]

@@ -60,7 +60,8 @@ def distribution_strategy():
     devices = training_devices()
     if len(devices) < 2:
         return tf.distribute.get_strategy()
-    print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global batch")
+    print(f"training on {len(devices)} devices (MirroredStrategy); --batch-size is the global "
+          "batch")
     return tf.distribute.MirroredStrategy(devices)
 
 

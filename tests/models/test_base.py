@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_harness import check_config_round_trip, check_refuses_to_save, check_save_and_load, check_trains
+from model_harness import (check_config_round_trip, check_refuses_to_save, check_save_and_load,
+                           check_trains)
 import kgan
 from kgan import losses
 from kgan.models.training import apply_gradients, build_optimizer

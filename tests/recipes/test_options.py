@@ -27,7 +27,8 @@ def test_config_values_are_converted_and_checked_as_flags_and_flags_win(tmp_path
     config.write_text('image_size = "64"\nno-skip = true\nrecon-loss = "l1+l2"\nrecon-mix = 0.25\n')
     options = parse_with_config(parser(), ["--config", str(config), "--norm", "instance"])
     assert (options.image_size, options.no_skip, options.norm) == (64, True, "instance")
-    assert parse_with_config(parser(), ["--config", str(config), "--image-size", "32"]).image_size == 32
+    flag_wins = parse_with_config(parser(), ["--config", str(config), "--image-size", "32"])
+    assert flag_wins.image_size == 32
     loss = reconstruction_loss(options, "recon")
     assert isinstance(loss, losses.L1L2) and loss.l1_weight == 0.25
     assert reconstruction_loss(parse_with_config(parser(), []), "recon") == "l1"
