@@ -143,6 +143,7 @@ def build_parser(recipe):
                         "flags given on the command line win over the file")
     return parser
 
+
 def _add_training_arguments(parser, recipe):
     training = parser.add_argument_group("training")
     training.add_argument("--epochs", type=positive_int, default=200)
@@ -159,6 +160,7 @@ def _add_training_arguments(parser, recipe):
                           metavar="X", help="stop (exit 1, nothing saved) when a logged "
                           f"loss's epoch mean passes X in absolute value: the run diverged "
                           f"(default {MAX_LOSS:g}; 0: off, only NaN/Inf stop it)")
+
 
 def _add_output_arguments(parser, recipe):
     output = parser.add_argument_group("output")
@@ -197,6 +199,7 @@ def _add_output_arguments(parser, recipe):
                         "are all unreadable (refused without it; the broken ones are "
                         "kept); a readable checkpoint is always resumed")
 
+
 def _add_evaluation_arguments(parser, recipe):
     evaluation = parser.add_argument_group("evaluation")
     evaluation.add_argument("--eval-every", type=non_negative_int, default=0, metavar="N",
@@ -208,6 +211,7 @@ def _add_evaluation_arguments(parser, recipe):
     evaluation.add_argument("--eval-images", type=positive_int, default=256, metavar="N",
                             help="held-out images per evaluation (default 256, at least "
                             f"{MIN_EVAL_IMAGES}; fewer when the split has fewer)")
+
 
 def parse_options(recipe, argv=None):
     """`recipe`'s command-line options (and `--config`), parsed into a checked namespace."""

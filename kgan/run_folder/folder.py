@@ -25,6 +25,8 @@ EXPORTS = "exports.json"
 BEST = "best"  # the generators of the lowest val_fid (kgan.callbacks.best_generator)
 EVALUATION = "evaluation.json"  # test-split metrics, written by kgan.sweep.evaluate_run
 MODEL = "model.json"  # the model's declarations (`model_declarations`)
+
+
 class RunFolder:
     """The files of one run, below `path`.
 
