@@ -28,8 +28,7 @@ class ToyGAN(GANModel):
     GENERATOR_NETWORKS = ("generator",)
     DISCRIMINATOR_NETWORKS = ("discriminator",)
     EXPORTS = {"generator": ("", "the toy generator")}
-    CURVES = {"discriminator": "d_loss", "reconstruction": "g_pixel", "adversarial": "g_adv",
-              "total": "g_loss"}
+    CURVES = {**GANModel.CURVES, "reconstruction": "g_pixel"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("lsgan", losses.get_adversarial),
         "pixel_loss": ("l1", losses.get_reconstruction),

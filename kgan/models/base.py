@@ -26,9 +26,11 @@ class GANModel(keras.Model):
         DISCRIMINATOR_NETWORKS: names of those that `d_optimizer` trains.
         EXPORTS: {network attribute: (export suffix, description)} of the generators a
             trained run saves as `<attribute>.keras` and `--export NAME` exports as
-            NAME<suffix>, in that order; the first is the one `--eval-every` scores.
+            NAME<suffix>, in that order; the first is the one `--eval-every` scores
+            (default: `generator`, exported as NAME).
         CURVES: {panel: log key} of the training-loss curves a sweep report draws, for the
-            panels "discriminator", "reconstruction", "adversarial" and "total".
+            panels "discriminator", "reconstruction", "adversarial" and "total" (default:
+            d_loss, g_adv and g_loss; a model adds its reconstruction-like term).
         COMPILE_ARGUMENTS: {name: (default, resolve)} of `compile`'s arguments besides the
             two optimizers; `compile` stores `resolve(value)` as an attribute of that name.
         LOG_KEYS: the tracker names `train_step` reports, in order (README, "Log keys").
@@ -46,8 +48,8 @@ class GANModel(keras.Model):
 
     GENERATOR_NETWORKS = ()
     DISCRIMINATOR_NETWORKS = ()
-    EXPORTS = {}
-    CURVES = {}
+    EXPORTS = {"generator": ("", "the generator")}
+    CURVES = {"discriminator": "d_loss", "adversarial": "g_adv", "total": "g_loss"}
     COMPILE_ARGUMENTS = {}
     LOG_KEYS = ()
     VALIDATION_KEYS = ()

@@ -78,9 +78,7 @@ class CUT(GANModel):
 
     GENERATOR_NETWORKS = ("generator",)
     DISCRIMINATOR_NETWORKS = ("discriminator",)
-    EXPORTS = {"generator": ("", "the generator")}
-    CURVES = {"discriminator": "d_loss", "reconstruction": "g_nce", "adversarial": "g_adv",
-              "total": "g_loss"}
+    CURVES = {**GANModel.CURVES, "reconstruction": "g_nce"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("lsgan", losses.get_adversarial),
         "nce_weight": (1.0, float),

@@ -60,8 +60,7 @@ class CycleGAN(GANModel):
     GENERATOR_NETWORKS = ("generator_ab", "generator_ba")
     DISCRIMINATOR_NETWORKS = ("discriminator_a", "discriminator_b")
     EXPORTS = {"generator_ab": ("", "G (A -> B)"), "generator_ba": ("_BtoA", "F (B -> A)")}
-    CURVES = {"discriminator": "d_loss", "reconstruction": "g_cycle", "adversarial": "g_adv",
-              "total": "g_loss"}
+    CURVES = {**GANModel.CURVES, "reconstruction": "g_cycle"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("lsgan", losses.get_adversarial),
         "cycle_loss": ("l1", losses.get_reconstruction),

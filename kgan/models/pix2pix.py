@@ -44,9 +44,7 @@ class Pix2Pix(GANModel):
 
     GENERATOR_NETWORKS = ("generator",)
     DISCRIMINATOR_NETWORKS = ("discriminator",)
-    EXPORTS = {"generator": ("", "the generator")}
-    CURVES = {"discriminator": "d_loss", "reconstruction": "g_recon", "adversarial": "g_adv",
-              "total": "g_loss"}
+    CURVES = {**GANModel.CURVES, "reconstruction": "g_recon"}
     COMPILE_ARGUMENTS = {
         "adversarial_loss": ("bce", losses.get_adversarial),
         "reconstruction_loss": ("l1", losses.get_reconstruction),
