@@ -112,10 +112,11 @@ def loss_figure(sweep_dir, names, path):
     figure = Figure(figsize=(12, 8), layout="constrained")
     axes = figure.subplots(2, 2, sharex=True).ravel()
     colors = _colors(len(names))
+    keys = {name: panel_keys(run(name), columns) for name, (_, columns) in curves.items()}
     for ax, (panel, title) in zip(axes, LOSS_PANELS):
         used = []
         for name, (x, columns) in curves.items():
-            key = panel_keys(run(name), columns)[panel]
+            key = keys[name][panel]
             if key is None:
                 continue
             used += [key] if key not in used else []
