@@ -3,11 +3,16 @@
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
-from PIL import Image
-
+# Before NumPy loads OpenBLAS. One BLAS thread per process (subprocesses inherit it): the
+# suite runs two pytest workers on two cores (README), and FID's 2048 x 2048 matrix square
+# roots with a thread per core in each worker slow both down several times.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"

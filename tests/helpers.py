@@ -3,6 +3,7 @@
 import csv
 import glob
 import signal
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -69,6 +70,19 @@ def default_sigint():
     background commands (`cmd &`, as some CI runners do) with SIGINT ignored, and an ignored
     signal stays ignored across exec."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def wait_until_caught(process, signum, timeout=60):
+    """Wait until `process` has installed a handler for `signum` (its /proc SigCgt mask), so
+    that a signal sent next reaches kgan's handler, whatever else loads the machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with open(f"/proc/{process.pid}/status") as status:
+            caught = next(int(line.split()[1], 16) for line in status if line.startswith("SigCgt:"))
+        if caught & (1 << (signum - 1)):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the child never caught signal {signum} (exit status {process.poll()})")
 
 
 def read_events(log_dir):

@@ -8,13 +8,14 @@ import time
 
 import pytest
 
-from helpers import default_sigint
+from helpers import default_sigint, wait_until_caught
 
 
 def test_ctrl_c_during_start_up_is_one_line_and_exit_130(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "kgan.recipes.pix2pix", "--out", str(tmp_path / "run")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+    wait_until_caught(process, signal.SIGINT)  # kgan's handler is in, before TensorFlow loads
     time.sleep(0.5)  # inside `import kgan`: TensorFlow alone takes seconds to import
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -59,6 +60,7 @@ def test_sigterm_during_start_up_is_one_line_and_exit_143(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "kgan.recipes.pix2pix", "--out", str(tmp_path / "run")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until_caught(process, signal.SIGTERM)
     time.sleep(0.5)
     process.terminate()
     _, stderr = process.communicate(timeout=120)
@@ -80,7 +82,8 @@ def test_ctrl_c_or_sigterm_at_random_start_up_moments_always_ends_the_command(tm
              "--base-filters", "8", "--steps-per-epoch", "2", "--epochs", "1", "--out", str(out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             preexec_fn=default_sigint)
-        time.sleep(rng.uniform(0.05, 6.0))
+        wait_until_caught(process, stop)  # before that, the signal is Python's, not kgan's
+        time.sleep(rng.uniform(0.0, 6.0))
         process.send_signal(stop)
         _, stderr = process.communicate(timeout=300)
         if process.returncode == 0:

@@ -28,8 +28,9 @@ def torch(missing):
 
 @pytest.fixture
 def closed_url():
-    """An http URL on 127.0.0.1 where nothing listens (the port was just freed)."""
+    """An http URL on 127.0.0.1 where nothing listens: its port stays bound, without
+    listening, for the whole test, so connections are refused and no other test (another
+    pytest worker's server) can take it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/pt_inception-2015-12-05-6726825d.pth"
+        yield f"http://127.0.0.1:{probe.getsockname()[1]}/pt_inception-2015-12-05-6726825d.pth"

@@ -9,6 +9,7 @@ changes nothing but float32 round-off.
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -58,14 +59,20 @@ WORKER = textwrap.dedent("""
 
 
 def free_ports(count):
-    """`count` ports on 127.0.0.1 that were free a moment ago (bound, read, released)."""
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+    """`count` free ports on 127.0.0.1 below the ephemeral range (32768 and up on Linux),
+    which `bind(0)` and outgoing connections never take: nothing else running (another
+    pytest worker's servers) can grab them while TensorFlow's workers start."""
+    ports = []
+    for port in random.Random(os.getpid()).sample(range(20000, 32000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise AssertionError("no free ports between 20000 and 32000")
 
 
 def start(argv, out, weights, tmp, tf_config=None):
