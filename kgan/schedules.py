@@ -1,7 +1,7 @@
 """Learning-rate schedules of the pix2pix/CycleGAN papers."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -23,13 +23,13 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.decay_steps = int(decay_steps)
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
+        step = ops.cast(step, "float32")
         if self.decay_steps == 0:
-            return tf.fill([], self.learning_rate)
+            return ops.full((), self.learning_rate, dtype="float32")
         # Step k of the decay (1-based) trains at lr * (1 - k / (decay_steps + 1)), so the
         # last step still moves and the rate would reach zero one step after the end.
-        progress = tf.maximum(step - self.constant_steps + 1.0, 0.0) / (self.decay_steps + 1.0)
-        return self.learning_rate * tf.maximum(1.0 - progress, 0.0)
+        progress = ops.maximum(step - self.constant_steps + 1.0, 0.0) / (self.decay_steps + 1.0)
+        return self.learning_rate * ops.maximum(1.0 - progress, 0.0)
 
     def get_config(self):
         return {

@@ -13,52 +13,49 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from kgan.errors import ConfigError
 
 
 def _f32(x):
-    return tf.cast(x, tf.float32)
+    return ops.cast(x, "float32")
 
 
 def bce_generator_loss(fake_logits):
     """Non-saturating generator loss: -log sigmoid(D(fake)), averaged."""
-    fake_logits = _f32(fake_logits)
-    return tf.reduce_mean(
-        tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(fake_logits), fake_logits)
-    )
+    return ops.mean(ops.softplus(-_f32(fake_logits)))
 
 
 def bce_discriminator_loss(real_logits, fake_logits):
     """0.5 * (-log sigmoid(D(real)) - log(1 - sigmoid(D(fake)))), averaged."""
-    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
-    real = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real_logits), real_logits)
-    fake = tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
-    return 0.5 * (tf.reduce_mean(real) + tf.reduce_mean(fake))
+    # -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x), stable for any x.
+    real = ops.mean(ops.softplus(-_f32(real_logits)))
+    fake = ops.mean(ops.softplus(_f32(fake_logits)))
+    return 0.5 * (real + fake)
 
 
 def lsgan_generator_loss(fake_logits):
     """Least-squares generator loss: mean((D(fake) - 1)^2)."""
-    return tf.reduce_mean(tf.square(_f32(fake_logits) - 1.0))
+    return ops.mean(ops.square(_f32(fake_logits) - 1.0))
 
 
 def lsgan_discriminator_loss(real_logits, fake_logits):
     """0.5 * (mean((D(real) - 1)^2) + mean(D(fake)^2))."""
-    real = tf.reduce_mean(tf.square(_f32(real_logits) - 1.0))
-    fake = tf.reduce_mean(tf.square(_f32(fake_logits)))
+    real = ops.mean(ops.square(_f32(real_logits) - 1.0))
+    fake = ops.mean(ops.square(_f32(fake_logits)))
     return 0.5 * (real + fake)
 
 
 def hinge_generator_loss(fake_logits):
     """Hinge generator loss: -mean(D(fake))."""
-    return -tf.reduce_mean(_f32(fake_logits))
+    return -ops.mean(_f32(fake_logits))
 
 
 def hinge_discriminator_loss(real_logits, fake_logits):
     """0.5 * (mean(relu(1 - D(real))) + mean(relu(1 + D(fake))))."""
-    real = tf.reduce_mean(tf.nn.relu(1.0 - _f32(real_logits)))
-    fake = tf.reduce_mean(tf.nn.relu(1.0 + _f32(fake_logits)))
+    real = ops.mean(ops.relu(1.0 - _f32(real_logits)))
+    fake = ops.mean(ops.relu(1.0 + _f32(fake_logits)))
     return 0.5 * (real + fake)
 
 

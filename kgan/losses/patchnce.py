@@ -12,7 +12,9 @@ Reference:
     image only, nce_includes_all_negatives_from_minibatch False).
 """
 
-import tensorflow as tf
+from keras import ops
+
+from kgan import seeds
 
 
 def patch_nce_loss(query, key, temperature=0.07):
@@ -33,14 +35,14 @@ def patch_nce_loss(query, key, temperature=0.07):
     Returns:
         float32 scalar: the mean over the N images and P patches, computed in float32.
     """
-    query = tf.cast(query, tf.float32)
-    key = tf.stop_gradient(tf.cast(key, tf.float32))
-    positive = tf.reduce_sum(query * key, axis=-1, keepdims=True)  # [N, P, 1]
-    negatives = tf.matmul(query, key, transpose_b=True)  # [N, P, P]: q_i . k_j
-    own = tf.eye(tf.shape(query)[1], dtype=tf.bool)
-    negatives = tf.where(own, tf.constant(-float("inf")), negatives)
-    logits = tf.concat([positive, negatives], axis=-1) / temperature
-    return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=-1) - logits[..., 0])
+    query = ops.cast(query, "float32")
+    key = ops.stop_gradient(ops.cast(key, "float32"))
+    positive = ops.sum(query * key, axis=-1, keepdims=True)  # [N, P, 1]
+    negatives = ops.matmul(query, ops.swapaxes(key, 1, 2))  # [N, P, P]: q_i . k_j
+    own = ops.eye(ops.shape(query)[1], dtype="bool")
+    negatives = ops.where(own, -float("inf"), negatives)
+    logits = ops.concatenate([positive, negatives], axis=-1) / temperature
+    return ops.mean(ops.logsumexp(logits, axis=-1) - logits[..., 0])
 
 
 def patch_positions(features, num_patches, seed):
@@ -49,20 +51,18 @@ def patch_positions(features, num_patches, seed):
     Args:
         features: [N, H, W, C].
         num_patches: positions wanted (256 in the paper).
-        seed: int32 [2], a stateless seed.
+        seed: a seed tensor of shape [2] (see `kgan.seeds`).
 
     Returns:
         int32 [P]: flat indices into H * W, in random order.
     """
-    shape = tf.shape(features)
-    count = shape[1] * shape[2]
-    order = tf.argsort(tf.random.stateless_uniform([count], seed))
-    return order[:tf.minimum(num_patches, count)]
+    shape = ops.shape(features)
+    order = ops.argsort(seeds.uniform([shape[1] * shape[2]], seed))
+    return order[:num_patches]  # all of them when there are fewer
 
 
 def gather_patches(features, positions):
     """The feature vectors at `positions` of each image: [N, H, W, C] -> [N, P, C]."""
-    shape = tf.shape(features)
-    channels = features.shape[-1] if features.shape[-1] is not None else shape[3]
-    flat = tf.reshape(features, [shape[0], shape[1] * shape[2], channels])
-    return tf.gather(flat, positions, axis=1)
+    shape = ops.shape(features)
+    flat = ops.reshape(features, (-1, shape[1] * shape[2], features.shape[-1]))
+    return ops.take(flat, positions, axis=1)

@@ -7,17 +7,17 @@ signature can be used in their place.
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 def l1_loss(target, output):
     """Mean absolute error."""
-    return tf.reduce_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(output, tf.float32)))
+    return ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(output, "float32")))
 
 
 def l2_loss(target, output):
     """Mean squared error."""
-    return tf.reduce_mean(tf.square(tf.cast(target, tf.float32) - tf.cast(output, tf.float32)))
+    return ops.mean(ops.square(ops.cast(target, "float32") - ops.cast(output, "float32")))
 
 
 @keras.saving.register_keras_serializable(package="kgan")

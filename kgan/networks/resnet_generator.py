@@ -10,7 +10,6 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
 
 from kgan.errors import ConfigError
 from kgan.networks.layers import (MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, apply, conv_init,
@@ -51,7 +50,7 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def call(self, inputs):
         p = self.padding
-        return tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+        return keras.ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
