@@ -1,20 +1,26 @@
-"""GANModel: what every kgan GAN shares, so that a model file holds only its training step.
+"""GANModel: what every kgan GAN shares, so that a model file holds only its losses.
 
 A subclass declares its sub-networks, compile arguments, log keys, the generators a run
 exports and the loss curves a report draws as class attributes;
 from those the base makes the constructor's network attributes, `get_config`/`from_config`,
 `compile` with one generator and one discriminator optimizer, `get_compile_config`/
 `compile_from_config`, and one `keras.metrics.Mean` tracker per log key.
+
+The training step is written once for both backends. A subclass states, with `keras.ops`
+only, what its generators compute (`generate`) and its two losses as functions of the batch
+and those outputs (`discriminator_loss`, `generator_loss`); the base differentiates them with
+TensorFlow's `GradientTape` or with `jax.vjp`/`jax.value_and_grad` over the variables'
+values (`kgan.models.jax_step`), and updates D then G, or G then D (`DISCRIMINATOR_FIRST`).
 """
 
 import inspect
 
 import keras
-import tensorflow as tf
 
-from kgan import losses
+from kgan import losses, seeds
 from kgan.atomic import atomic_path
-from kgan.models.training import build_optimizer
+from kgan.models.training import (OptimizerPair, apply_gradients, build_optimizer,
+                                  on_tensorflow, scaled_loss, stop_gradient)
 
 
 class GANModel(keras.Model):
@@ -35,9 +41,16 @@ class GANModel(keras.Model):
             two optimizers; `compile` stores `resolve(value)` as an attribute of that name.
         LOG_KEYS: the tracker names `train_step` reports, in order (README, "Log keys").
         VALIDATION_KEYS: the subset `test_step` reports (`val_` prefix in `fit`'s logs).
-    and write `train_step` and `test_step`, ending them with `return self.logs()` and
-    `return self.logs(self.VALIDATION_KEYS)`. Every other constructor argument must be stored
-    as an attribute of the same name: `get_config` reads them back from the signature.
+        DISCRIMINATOR_FIRST: whether a step updates D before G (pix2pix, CUT: G is then
+            judged by the updated D) or after (CycleGAN), as the papers' code does.
+        STEP_SEEDS: how many stateless seeds a step draws (`next_seeds`) for its hooks.
+    and write the step's hooks with `keras.ops` (see `train_step`): `generate`,
+    `discriminator_loss`, `generator_loss`, `validation_logs` and, for on-device
+    augmentation, `augment`. A model may instead override `train_step(data)` and
+    `test_step(data)` with TensorFlow code (TensorFlow backend only), ending them with
+    `return self.logs()` and `return self.logs(self.VALIDATION_KEYS)`. Every other
+    constructor argument must be stored as an attribute of the same name: `get_config`
+    reads them back from the signature.
 
     Args:
         *networks: the GENERATOR_NETWORKS then the DISCRIMINATOR_NETWORKS, Keras models.
@@ -53,6 +66,8 @@ class GANModel(keras.Model):
     COMPILE_ARGUMENTS = {}
     LOG_KEYS = ()
     VALIDATION_KEYS = ()
+    DISCRIMINATOR_FIRST = True
+    STEP_SEEDS = 0
 
     def __init__(self, *networks, augment_on_device=False, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -94,6 +109,9 @@ class GANModel(keras.Model):
         super().compile(**kwargs)
         self.g_optimizer = build_optimizer(g_optimizer, self.generator_variables)
         self.d_optimizer = build_optimizer(d_optimizer, self.discriminator_variables)
+        if not on_tensorflow():
+            # Keras' JAX trainer threads `self.optimizer.variables` through the step.
+            self.optimizer = OptimizerPair(self.g_optimizer, self.d_optimizer)
         for name, value in arguments.items():
             setattr(self, name, value)
 
@@ -119,6 +137,83 @@ class GANModel(keras.Model):
             iterator = None
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
+    @property
+    def log_keys(self):
+        """The keys `train_step` reports (default LOG_KEYS)."""
+        return self.LOG_KEYS
+
+    # The step's hooks. Tensors follow the models' data: images float32 [N, H, W, C] in [-1, 1].
+
+    def augment(self, batch, seeds):
+        """The batch after on-device augmentation (`augment_on_device`); default unchanged."""
+        return batch
+
+    def generate(self, batch, seeds):
+        """What the generators compute in training mode that both losses use: a tensor or a
+        nest of tensors ("fakes"). The discriminator loss gets them with gradients stopped."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither generate() nor train_step()")
+
+    def discriminator_loss(self, batch, fakes, seeds):
+        """(float32 scalar minimised by D's variables, {log key: value})."""
+        raise NotImplementedError
+
+    def generator_loss(self, batch, fakes, seeds):
+        """(float32 scalar minimised by G's variables, {log key: value}); D is the updated
+        one when DISCRIMINATOR_FIRST."""
+        raise NotImplementedError
+
+    def validation_logs(self, batch):
+        """{log key: value} of VALIDATION_KEYS on one batch, the networks in inference mode."""
+        raise NotImplementedError
+
+    def train_step(self, *args):
+        """One D update and one G update from the hooks, on either backend.
+
+        TensorFlow's trainer calls `train_step(data)`; the JAX trainer calls
+        `train_step(state, data)` with the model's variable values and takes back
+        `(logs, state)`.
+        """
+        if not on_tensorflow():
+            from kgan.models.jax_step import train_step
+
+            return train_step(self, *args)
+        import tensorflow as tf
+
+        batch = args[0]
+        step_seeds = self.next_seeds(self.STEP_SEEDS) if self.STEP_SEEDS else None
+        if self.augment_on_device:
+            batch = self.augment(batch, step_seeds)
+        with tf.GradientTape() as g_tape:
+            fakes = self.generate(batch, step_seeds)
+            if self.DISCRIMINATOR_FIRST:
+                with g_tape.stop_recording():
+                    d_logs = self._tensorflow_discriminator_step(batch, fakes, step_seeds)
+            g_loss, g_logs = self.generator_loss(batch, fakes, step_seeds)
+            scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.g_optimizer, g_tape, scaled, self.generator_variables)
+        if not self.DISCRIMINATOR_FIRST:
+            d_logs = self._tensorflow_discriminator_step(batch, fakes, step_seeds)
+        self.update_logs(**d_logs, **g_logs)
+        return self.logs(self.log_keys)
+
+    def _tensorflow_discriminator_step(self, batch, fakes, step_seeds):
+        import tensorflow as tf
+
+        with tf.GradientTape() as d_tape:
+            d_loss, d_logs = self.discriminator_loss(batch, stop_gradient(fakes), step_seeds)
+            scaled = scaled_loss(self.d_optimizer, d_loss)
+        apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
+        return d_logs
+
+    def test_step(self, *args):
+        """`validation_logs` into the trackers, on either backend (see `train_step`)."""
+        if not on_tensorflow():
+            from kgan.models.jax_step import test_step
+
+            return test_step(self, *args)
+        self.update_logs(**self.validation_logs(args[0]))
+        return self.logs(self.VALIDATION_KEYS)
+
     def update_logs(self, **values):
         """Add one step's values to the trackers of those log keys."""
         for key, value in values.items():
@@ -127,6 +222,10 @@ class GANModel(keras.Model):
     def logs(self, keys=None):
         """{key: running mean} of `keys` (default LOG_KEYS), what a step returns."""
         logs = {key: self.trackers[key].result() for key in keys or self.LOG_KEYS}
+        if not on_tensorflow():
+            return logs
+        import tensorflow as tf
+
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3.15 averages a step's outputs over the workers' replicas with
             # reduce("MEAN", axis=0), which needs an axis: one per replica, reduced away.
@@ -134,10 +233,8 @@ class GANModel(keras.Model):
         return logs
 
     def next_seeds(self, count):
-        """`count` independent stateless seeds (int32 [count, 2]) for this step."""
-        return tf.random.experimental.stateless_split(
-            tf.cast(self.seed_generator.next(), tf.int32), count
-        )
+        """`count` independent stateless seeds ([count, 2], see `kgan.seeds`) for this step."""
+        return seeds.split(self.seed_generator.next(), count)
 
     def get_config(self):
         config = super().get_config()

@@ -7,14 +7,12 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
 
-from kgan import losses
-from kgan.data.transforms import random_jitter
+from kgan import losses, seeds
 from kgan.errors import ConfigError
 from kgan.models.base import GANModel
-from kgan.models.training import (apply_gradients, normalises_over_the_batch,
-                                  real_and_fake_logits, scaled_loss)
+from kgan.models.training import normalises_over_the_batch, real_and_fake_logits
 from kgan.networks.layers import conv_init
 from kgan.networks.resnet_generator import NCE_LAYERS, resnet_features
 
@@ -87,6 +85,7 @@ class CUT(GANModel):
         "num_patches": (256, int),
     }
     LOG_KEYS = ("d_loss", "g_loss", "g_adv", "g_nce", "g_nce_identity", "l1")
+    STEP_SEEDS = 4  # the two PatchNCE terms' positions, then the two on-device jitters'
     VALIDATION_KEYS = ("g_nce", "l1")
     MODES = {
         "cut": {"nce_weight": 1.0, "nce_identity": True},
@@ -135,55 +134,51 @@ class CUT(GANModel):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
-    def train_step(self, data):
-        real_a, real_b = data
-        seeds = self.next_seeds(4)
-        if self.augment_on_device:
-            real_a = random_jitter(real_a, seeds[2])
-            real_b = random_jitter(real_b, seeds[3])
-        count = tf.shape(real_a)[0]
-        reals = tf.concat([real_a, real_b], axis=0) if self.nce_identity else real_a
+    def augment(self, batch, seeds):
+        from kgan.data.transforms import random_jitter
 
-        with tf.GradientTape() as tape:
-            outputs, *real_features = self._translate_and_encode(reals, training=True)
-            fake_b = outputs[:count]
-            with tape.stop_recording():
-                d_loss = self._discriminator_step(real_b, fake_b)
-            # D has just been updated; G is judged by the new D, as in the reference code.
-            g_adv = self.adversarial_loss.generator_loss(self.discriminator(fake_b, training=True))
-            output_features = self._encoder(outputs, training=True)
-            first = lambda features: [f[:count] for f in features]
-            g_nce = self._feature_nce(first(real_features), first(output_features), seeds[0])
-            logs = {}
-            if self.nce_identity:
-                rest = lambda features: [f[count:] for f in features]
-                g_nce_identity = self._feature_nce(rest(real_features), rest(output_features),
-                                                   seeds[1])
-                g_loss = g_adv + self.nce_weight * 0.5 * (g_nce + g_nce_identity)
-                logs["g_nce_identity"] = g_nce_identity
-            else:
-                g_loss = g_adv + self.nce_weight * g_nce
-            scaled = scaled_loss(self.g_optimizer, g_loss)
-        apply_gradients(self.g_optimizer, tape, scaled, self.generator_variables)
+        real_a, real_b = batch
+        return random_jitter(real_a, seeds[2]), random_jitter(real_b, seeds[3])
 
-        self.update_logs(d_loss=d_loss, g_loss=g_loss, g_adv=g_adv, g_nce=g_nce,
-                         l1=losses.l1_loss(real_b, fake_b), **logs)
-        return self.logs(self.log_keys)
+    def generate(self, batch, seeds):
+        """(G's outputs for A, then for B when `nce_identity`; G's encoder features of those
+        inputs)."""
+        real_a, real_b = batch
+        reals = ops.concatenate([real_a, real_b], axis=0) if self.nce_identity else real_a
+        outputs, *real_features = self._translate_and_encode(reals, training=True)
+        return outputs, real_features
+
+    def discriminator_loss(self, batch, fakes, seeds):
+        real_a, real_b = batch
+        fake_b = fakes[0][:ops.shape(real_a)[0]]
+        real_logits, fake_logits = real_and_fake_logits(
+            self.discriminator, real_b, fake_b, fused=self.fuse_discriminator_calls)
+        d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        return d_loss, {"d_loss": d_loss}
+
+    def generator_loss(self, batch, fakes, seeds):
+        real_a, real_b = batch
+        outputs, real_features = fakes
+        count = ops.shape(real_a)[0]
+        fake_b = outputs[:count]
+        g_adv = self.adversarial_loss.generator_loss(self.discriminator(fake_b, training=True))
+        output_features = self._encoder(outputs, training=True)
+        first = lambda features: [f[:count] for f in features]
+        g_nce = self._feature_nce(first(real_features), first(output_features), seeds[0])
+        logs = {"g_adv": g_adv, "g_nce": g_nce, "l1": losses.l1_loss(real_b, fake_b)}
+        if self.nce_identity:
+            rest = lambda features: [f[count:] for f in features]
+            g_nce_identity = self._feature_nce(rest(real_features), rest(output_features), seeds[1])
+            g_loss = g_adv + self.nce_weight * 0.5 * (g_nce + g_nce_identity)
+            logs["g_nce_identity"] = g_nce_identity
+        else:
+            g_loss = g_adv + self.nce_weight * g_nce
+        return g_loss, {"g_loss": g_loss, **logs}
 
     @property
     def log_keys(self):
         """The keys `train_step` reports: LOG_KEYS, without `g_nce_identity` for FastCUT."""
         return tuple(k for k in self.LOG_KEYS if k != "g_nce_identity" or self.nce_identity)
-
-    def _discriminator_step(self, real_b, fake_b):
-        with tf.GradientTape() as tape:
-            real_logits, fake_logits = real_and_fake_logits(
-                self.discriminator, real_b, tf.stop_gradient(fake_b),
-                fused=self.fuse_discriminator_calls)
-            d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
-            scaled = scaled_loss(self.d_optimizer, d_loss)
-        apply_gradients(self.d_optimizer, tape, scaled, self.discriminator_variables)
-        return d_loss
 
     def nce_loss(self, sources, outputs, seed=VALIDATION_SEED, training=False):
         """PatchNCE between images and their translations, averaged over `nce_layers`.
@@ -202,21 +197,23 @@ class CUT(GANModel):
 
     def _feature_nce(self, source_features, output_features, seed):
         """Mean over the layers of the PatchNCE between the projected, sampled features."""
-        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), len(self.nce_layers))
+        layer_seeds = seeds.split(seed, len(self.nce_layers))
         total = 0.0
         for i, head in enumerate(self.projection_heads):
-            positions = losses.patch_positions(source_features[i], self.num_patches, seeds[i])
+            positions = losses.patch_positions(source_features[i], self.num_patches, layer_seeds[i])
             key, query = (
-                tf.math.l2_normalize(
-                    tf.cast(head(losses.gather_patches(features, positions)), tf.float32), axis=-1
-                )
+                l2_normalize(ops.cast(head(losses.gather_patches(features, positions)), "float32"))
                 for features in (source_features[i], output_features[i])
             )
             total += losses.patch_nce_loss(query, key, self.temperature)
         return total / len(self.nce_layers)
 
-    def test_step(self, data):
-        real_a, real_b = data
+    def validation_logs(self, batch):
+        real_a, real_b = batch
         fake_b = self.generator(real_a, training=False)
-        self.update_logs(g_nce=self.nce_loss(real_a, fake_b), l1=losses.l1_loss(real_b, fake_b))
-        return self.logs(self.VALIDATION_KEYS)
+        return {"g_nce": self.nce_loss(real_a, fake_b), "l1": losses.l1_loss(real_b, fake_b)}
+
+
+def l2_normalize(x):
+    """x / ||x|| over the last axis, as `tf.math.l2_normalize` (squared norm floored at 1e-12)."""
+    return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12))

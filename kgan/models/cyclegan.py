@@ -6,20 +6,18 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
 
 from kgan import losses
-from kgan.data.transforms import random_jitter
 from kgan.models.base import GANModel
 from kgan.models.image_pool import ImagePool
-from kgan.models.training import apply_gradients, real_and_fake_logits, scaled_loss
+from kgan.models.training import real_and_fake_logits
 
 
 @keras.saving.register_keras_serializable(package="kgan")
 class CycleGAN(GANModel):
     """Generators G: A -> B and F: B -> A with discriminators D_A (on A) and D_B (on B).
 
-    Each `train_step` on `(real_a, real_b)` first updates both generators on
+    Each training step on `(real_a, real_b)` first updates both generators on
         g_loss = g_adv + cycle_weight * g_cycle + cycle_weight * identity_weight * g_identity
     where g_adv = gan(D_B(G(a))) + gan(D_A(F(b))), g_cycle = rec(a, F(G(a))) + rec(b, G(F(b)))
     and g_identity = rec(b, G(b)) + rec(a, F(a)); then both discriminators on the real images
@@ -69,6 +67,8 @@ class CycleGAN(GANModel):
     }
     LOG_KEYS = ("d_loss", "d_loss_a", "d_loss_b", "g_loss", "g_adv", "g_cycle", "g_identity", "l1")
     VALIDATION_KEYS = ("g_cycle", "l1")
+    DISCRIMINATOR_FIRST = False
+    STEP_SEEDS = 4  # the two pools', then the two on-device jitters'
 
     def __init__(self, generator_ab, generator_ba, discriminator_a, discriminator_b,
                  pool_size=50, augment_on_device=False, seed=None, **kwargs):
@@ -96,53 +96,46 @@ class CycleGAN(GANModel):
     def call(self, inputs, training=False):
         return self.generator_ab(inputs, training=training)
 
-    def train_step(self, data):
-        real_a, real_b = data
+    def augment(self, batch, seeds):
+        from kgan.data.transforms import random_jitter
+
+        real_a, real_b = batch
+        return random_jitter(real_a, seeds[2]), random_jitter(real_b, seeds[3])
+
+    def generate(self, batch, seeds):
+        real_a, real_b = batch
         if not self.built:
             self.build(real_a.shape)
-        seeds = self.next_seeds(4)
-        if self.augment_on_device:
-            real_a = random_jitter(real_a, seeds[2])
-            real_b = random_jitter(real_b, seeds[3])
+        return (self.generator_ba(real_b, training=True),
+                self.generator_ab(real_a, training=True))
 
-        fake_a, fake_b = self._generator_step(real_a, real_b)
-        with tf.GradientTape() as tape:
-            d_loss_a = self._discriminator_loss(
-                self.discriminator_a, real_a, self.pool_a.query(fake_a, seeds[0])
-            )
-            d_loss_b = self._discriminator_loss(
-                self.discriminator_b, real_b, self.pool_b.query(fake_b, seeds[1])
-            )
-            d_loss = d_loss_a + d_loss_b
-            scaled = scaled_loss(self.d_optimizer, d_loss)
-        apply_gradients(self.d_optimizer, tape, scaled, self.discriminator_variables)
+    def generator_loss(self, batch, fakes, seeds):
+        real_a, real_b = batch
+        fake_a, fake_b = fakes
+        g_adv = self.adversarial_loss.generator_loss(
+            self.discriminator_b(fake_b, training=True)
+        ) + self.adversarial_loss.generator_loss(self.discriminator_a(fake_a, training=True))
+        g_cycle = self._cycle_loss(real_a, real_b, fake_a, fake_b, training=True)
+        g_loss = g_adv + self.cycle_weight * g_cycle
+        if self.identity_weight:
+            g_identity = self._reconstruction(
+                real_b, self.generator_ab(real_b, training=True)
+            ) + self._reconstruction(real_a, self.generator_ba(real_a, training=True))
+            g_loss += self.cycle_weight * self.identity_weight * g_identity
+        else:
+            g_identity = keras.ops.zeros([])
+        return g_loss, {"g_loss": g_loss, "g_adv": g_adv, "g_cycle": g_cycle,
+                        "g_identity": g_identity, "l1": losses.l1_loss(real_b, fake_b)}
 
-        self.update_logs(d_loss=d_loss, d_loss_a=d_loss_a, d_loss_b=d_loss_b,
-                         l1=losses.l1_loss(real_b, fake_b))
-        return self.logs()
-
-    def _generator_step(self, real_a, real_b):
-        """Update G and F once; return the fakes `(fake_a, fake_b)` they made."""
-        with tf.GradientTape() as tape:
-            fake_b = self.generator_ab(real_a, training=True)
-            fake_a = self.generator_ba(real_b, training=True)
-            g_adv = self.adversarial_loss.generator_loss(
-                self.discriminator_b(fake_b, training=True)
-            ) + self.adversarial_loss.generator_loss(self.discriminator_a(fake_a, training=True))
-            g_cycle = self._cycle_loss(real_a, real_b, fake_a, fake_b, training=True)
-            g_loss = g_adv + self.cycle_weight * g_cycle
-            if self.identity_weight:
-                g_identity = self._reconstruction(
-                    real_b, self.generator_ab(real_b, training=True)
-                ) + self._reconstruction(real_a, self.generator_ba(real_a, training=True))
-                g_loss += self.cycle_weight * self.identity_weight * g_identity
-            else:
-                g_identity = tf.zeros([])
-            scaled = scaled_loss(self.g_optimizer, g_loss)
-        apply_gradients(self.g_optimizer, tape, scaled, self.generator_variables)
-
-        self.update_logs(g_loss=g_loss, g_adv=g_adv, g_cycle=g_cycle, g_identity=g_identity)
-        return fake_a, fake_b
+    def discriminator_loss(self, batch, fakes, seeds):
+        real_a, real_b = batch
+        fake_a, fake_b = fakes
+        d_loss_a = self._discriminator_loss(
+            self.discriminator_a, real_a, self.pool_a.query(fake_a, seeds[0]))
+        d_loss_b = self._discriminator_loss(
+            self.discriminator_b, real_b, self.pool_b.query(fake_b, seeds[1]))
+        d_loss = d_loss_a + d_loss_b
+        return d_loss, {"d_loss": d_loss, "d_loss_a": d_loss_a, "d_loss_b": d_loss_b}
 
     def _cycle_loss(self, real_a, real_b, fake_a, fake_b, training):
         """rec(a, F(G(a))) + rec(b, G(F(b)))."""
@@ -151,17 +144,16 @@ class CycleGAN(GANModel):
         ) + self._reconstruction(real_b, self.generator_ab(fake_a, training=training))
 
     def _reconstruction(self, target, output):
-        return tf.cast(self.cycle_loss(target, output), tf.float32)
+        return keras.ops.cast(self.cycle_loss(target, output), "float32")
 
     def _discriminator_loss(self, discriminator, real, fake):
         real_logits, fake_logits = real_and_fake_logits(
-            discriminator, real, tf.stop_gradient(fake), fused=self.fuse_discriminator_calls)
+            discriminator, real, fake, fused=self.fuse_discriminator_calls)
         return self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
 
-    def test_step(self, data):
-        real_a, real_b = data
+    def validation_logs(self, batch):
+        real_a, real_b = batch
         fake_b = self.generator_ab(real_a, training=False)
         fake_a = self.generator_ba(real_b, training=False)
-        self.update_logs(g_cycle=self._cycle_loss(real_a, real_b, fake_a, fake_b, training=False),
-                         l1=losses.l1_loss(real_b, fake_b))
-        return self.logs(self.VALIDATION_KEYS)
+        return {"g_cycle": self._cycle_loss(real_a, real_b, fake_a, fake_b, training=False),
+                "l1": losses.l1_loss(real_b, fake_b)}

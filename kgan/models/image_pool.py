@@ -8,7 +8,9 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
+from keras import ops
+
+from kgan import seeds
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -22,8 +24,8 @@ class ImagePool(keras.layers.Layer):
 
     The buffer and the fill count are non-trainable variables, created on the first call
     (or by `build`) with that call's image shape, so the pool runs inside `tf.function`,
-    under XLA (`jit_compile=True`) and is saved and restored with the model's weights.
-    Randomness is stateless: the same seed and state give the same result.
+    under XLA (`jit_compile=True`) and in a JAX step, and is saved and restored with the
+    model's weights. Randomness is stateless: the same seed and state give the same result.
 
     Under a `tf.distribute` strategy the variables are `on_read`: each replica keeps its
     own pool of the images it generated (per-replica state), and reading them outside
@@ -70,46 +72,38 @@ class ImagePool(keras.layers.Layer):
 
         Args:
             images: float [N, H, W, C], the freshly generated images.
-            seed: int tensor of shape [2], e.g. from a `keras.random.SeedGenerator`.
+            seed: a seed tensor of shape [2] (see `kgan.seeds`).
 
         Returns:
             float32 [N, H, W, C]; the pool's state is updated as a side effect.
         """
-        return self(images, seed=tf.convert_to_tensor(seed, tf.int32))
+        return self(images, seed=seed)
 
     def call(self, images, seed):
-        images = tf.cast(images, tf.float32)
+        images = ops.cast(images, "float32")
         if self.size == 0:
             return images
-        seed = tf.cast(seed, tf.int32)
-        n = tf.shape(images)[0]
-        swap_seed, slot_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        swap = tf.random.stateless_uniform([n], swap_seed) < 0.5
-        random_slots = tf.random.stateless_uniform(
-            [n], slot_seed, minval=0, maxval=self.size, dtype=tf.int32
-        )
+        n = ops.shape(images)[0]
+        pair = seeds.split(seed, 2)
+        swap = seeds.uniform([n], pair[0]) < 0.5
+        random_slots = seeds.uniform([n], pair[1], minval=0, maxval=self.size, dtype="int32")
 
-        def step(i, buffer, count, outputs):
+        def step(i, state):
+            buffer, count, outputs = state
             image = images[i]
             filling = count < self.size
-            slot = tf.where(filling, count, random_slots[i])
+            slot = ops.where(filling, count, random_slots[i])
             stored = buffer[slot]
-            swapped = tf.logical_and(tf.logical_not(filling), swap[i])
-            keep_new = tf.logical_or(filling, swapped)
-            buffer = tf.tensor_scatter_nd_update(
-                buffer, [[slot]], [tf.where(keep_new, image, stored)]
-            )
-            outputs = tf.tensor_scatter_nd_update(
-                outputs, [[i]], [tf.where(swapped, stored, image)]
-            )
-            return i + 1, buffer, tf.minimum(count + 1, self.size), outputs
+            swapped = ops.logical_and(ops.logical_not(filling), swap[i])
+            keep_new = ops.logical_or(filling, swapped)
+            buffer = ops.scatter_update(buffer, ops.reshape(slot, [1, 1]),
+                                        ops.where(keep_new, image, stored)[None])
+            outputs = ops.scatter_update(outputs, ops.reshape(i, [1, 1]),
+                                         ops.where(swapped, stored, image)[None])
+            return buffer, ops.minimum(count + 1, self.size), outputs
 
-        _, buffer, count, outputs = tf.while_loop(
-            lambda i, *_: i < n,
-            step,
-            (tf.constant(0), tf.convert_to_tensor(self.images), tf.convert_to_tensor(self.count),
-             tf.zeros_like(images)),
-        )
+        buffer, count, outputs = ops.fori_loop(
+            0, n, step, (self.images.value, self.count.value, ops.zeros_like(images)))
         self.images.assign(buffer)
         self.count.assign(count)
         return outputs

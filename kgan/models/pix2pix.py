@@ -6,13 +6,10 @@ Reference:
 """
 
 import keras
-import tensorflow as tf
 
 from kgan import losses
-from kgan.data.transforms import paired_jitter
 from kgan.models.base import GANModel
-from kgan.models.training import (apply_gradients, normalises_over_the_batch,
-                                  real_and_fake_logits, scaled_loss)
+from kgan.models.training import normalises_over_the_batch, real_and_fake_logits
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -33,6 +30,8 @@ class Pix2Pix(GANModel):
             `train_step` (on the accelerator) instead of in the tf.data pipeline.
         seed: seed of the on-device augmentation.
 
+    A step updates D on real against fake pairs, then G, judged by the updated D.
+
     Compile arguments (besides `g_optimizer`, `d_optimizer`; see `GANModel.compile`):
         adversarial_loss: "bce" (the paper's), "lsgan", "hinge" or a
             `kgan.losses.AdversarialLoss`.
@@ -52,6 +51,7 @@ class Pix2Pix(GANModel):
     }
     LOG_KEYS = ("d_loss", "g_loss", "g_adv", "g_recon", "l1")
     VALIDATION_KEYS = ("g_recon", "l1")
+    STEP_SEEDS = 1  # the on-device jitter's
 
     def __init__(self, generator, discriminator, augment_on_device=False, seed=None, **kwargs):
         super().__init__(generator, discriminator, augment_on_device=augment_on_device,
@@ -62,41 +62,36 @@ class Pix2Pix(GANModel):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
-    def train_step(self, data):
-        inputs, targets = data
-        if self.augment_on_device:
-            inputs, targets = paired_jitter(inputs, targets, seed=self.next_seeds(1)[0])
+    def augment(self, batch, seeds):
+        from kgan.data.transforms import paired_jitter
 
-        with tf.GradientTape() as g_tape:
-            fakes = self.generator(inputs, training=True)
-            with g_tape.stop_recording():
-                d_loss = self._discriminator_step(inputs, targets, fakes)
-            # D has just been updated; the generator is judged by the new D.
-            fake_logits = self.discriminator([inputs, fakes], training=True)
-            g_adv = self.adversarial_loss.generator_loss(fake_logits)
-            g_recon = tf.cast(self.reconstruction_loss(targets, fakes), tf.float32)
-            g_loss = g_adv + self.reconstruction_weight * g_recon
-            scaled = scaled_loss(self.g_optimizer, g_loss)
-        apply_gradients(self.g_optimizer, g_tape, scaled, self.generator_variables)
+        inputs, targets = batch
+        return paired_jitter(inputs, targets, seed=seeds[0])
 
-        self.update_logs(d_loss=d_loss, g_loss=g_loss, g_adv=g_adv, g_recon=g_recon,
-                         l1=losses.l1_loss(targets, fakes))
-        return self.logs()
+    def generate(self, batch, seeds):
+        inputs, _ = batch
+        return self.generator(inputs, training=True)
 
-    def _discriminator_step(self, inputs, targets, fakes):
-        with tf.GradientTape() as d_tape:
-            real_logits, fake_logits = real_and_fake_logits(
-                self.discriminator, [inputs, targets], [inputs, tf.stop_gradient(fakes)],
-                fused=self.fuse_discriminator_calls,
-            )
-            d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
-            scaled = scaled_loss(self.d_optimizer, d_loss)
-        apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
-        return d_loss
+    def discriminator_loss(self, batch, fakes, seeds):
+        inputs, targets = batch
+        real_logits, fake_logits = real_and_fake_logits(
+            self.discriminator, [inputs, targets], [inputs, fakes],
+            fused=self.fuse_discriminator_calls,
+        )
+        d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        return d_loss, {"d_loss": d_loss}
 
-    def test_step(self, data):
-        inputs, targets = data
+    def generator_loss(self, batch, fakes, seeds):
+        inputs, targets = batch
+        g_adv = self.adversarial_loss.generator_loss(
+            self.discriminator([inputs, fakes], training=True))
+        g_recon = keras.ops.cast(self.reconstruction_loss(targets, fakes), "float32")
+        g_loss = g_adv + self.reconstruction_weight * g_recon
+        return g_loss, {"g_loss": g_loss, "g_adv": g_adv, "g_recon": g_recon,
+                        "l1": losses.l1_loss(targets, fakes)}
+
+    def validation_logs(self, batch):
+        inputs, targets = batch
         fakes = self.generator(inputs, training=False)
-        self.update_logs(g_recon=self.reconstruction_loss(targets, fakes),
-                         l1=losses.l1_loss(targets, fakes))
-        return self.logs(self.VALIDATION_KEYS)
+        return {"g_recon": self.reconstruction_loss(targets, fakes),
+                "l1": losses.l1_loss(targets, fakes)}

@@ -1,14 +1,21 @@
-"""Helpers shared by the GAN models' `train_step`s: the optimizer, loss scaling over replicas
-and the loss scale, and the fused discriminator call."""
+"""Helpers shared by the GAN models' training steps: the optimizers, loss scaling over replicas
+and the loss scale, the fused discriminator call, and what differs between the backends."""
 
 import keras
-import tensorflow as tf
 
-from kgan.models.fused_adam import FusedAdam
+
+def on_tensorflow():
+    """Whether Keras runs on TensorFlow (else JAX: see `kgan.models.jax_step`)."""
+    return keras.backend.backend() == "tensorflow"
 
 
 def default_optimizer():
-    """Adam(2e-4, beta_1=0.5), the optimizer of pix2pix and CycleGAN (`FusedAdam`)."""
+    """Adam(2e-4, beta_1=0.5), the optimizer of pix2pix and CycleGAN: `FusedAdam` (its
+    update is one TensorFlow kernel) on TensorFlow, Keras' Adam on JAX."""
+    if not on_tensorflow():
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+    from kgan.models.fused_adam import FusedAdam
+
     return FusedAdam(learning_rate=2e-4, beta_1=0.5)
 
 
@@ -31,9 +38,30 @@ def build_optimizer(optimizer, variables):
     return optimizer
 
 
+class OptimizerPair:
+    """The G and D optimizers as the one `model.optimizer` whose `variables` Keras' JAX
+    trainer carries through the steps (G's, then D's). Not an optimizer: the models'
+    steps apply each of the two to its own variables."""
+
+    built = True
+
+    def __init__(self, g_optimizer, d_optimizer):
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    @property
+    def variables(self):
+        return self.g_optimizer.variables + self.d_optimizer.variables
+
+
 def scale_for_replicas(loss):
     """Divide a per-replica loss by the replica count, so that the all-reduced (summed)
-    gradients of a distribution strategy equal those of the global batch."""
+    gradients of a distribution strategy equal those of the global batch (TensorFlow's
+    strategies; unchanged on JAX)."""
+    if not on_tensorflow():
+        return loss
+    import tensorflow as tf
+
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     return loss / replicas if replicas > 1 else loss
 
@@ -45,9 +73,15 @@ def scaled_loss(optimizer, loss):
 
 
 def apply_gradients(optimizer, tape, loss, variables):
-    """Differentiate `loss` (from `scaled_loss`) w.r.t. `variables` and apply one step."""
+    """Differentiate `loss` (from `scaled_loss`) w.r.t. `variables` and apply one step
+    (TensorFlow: `tape` is a `tf.GradientTape`)."""
     grads = tape.gradient(loss, variables)
     optimizer.apply_gradients(zip(grads, variables))
+
+
+def stop_gradient(nest):
+    """`keras.ops.stop_gradient` on every tensor of a nest."""
+    return keras.tree.map_structure(keras.ops.stop_gradient, nest)
 
 
 def normalises_over_the_batch(network):
@@ -76,7 +110,7 @@ def real_and_fake_logits(discriminator, real, fake, fused):
     """
     if not fused:
         return discriminator(real, training=True), discriminator(fake, training=True)
-    both = tf.nest.map_structure(lambda r, f: tf.concat([r, f], axis=0), real, fake)
+    both = keras.tree.map_structure(lambda r, f: keras.ops.concatenate([r, f], axis=0), real, fake)
     logits = discriminator(both, training=True)
-    count = tf.shape(tf.nest.flatten(real)[0])[0]
+    count = keras.ops.shape(keras.tree.flatten(real)[0])[0]
     return logits[:count], logits[count:]
