@@ -17,6 +17,7 @@ variables plus the pullback of its gradient w.r.t. those outputs.
 import jax
 import keras
 
+from kgan.errors import ConfigError
 from kgan.models.training import stop_gradient
 
 
@@ -70,6 +71,9 @@ def train_step(model, state, data):
     Returns:
         (logs, new state): the running means of `model.log_keys`, and the new values.
     """
+    if model.augment_on_device:
+        raise ConfigError("augment_on_device jitters with TensorFlow ops: under JAX, jitter in "
+                          "the input pipeline (augment_on_device=False)")
     values = _Values((model.trainable_variables, model.non_trainable_variables,
                       model.optimizer.variables, model.metrics_variables), state)
     non_trainable = model.non_trainable_variables
@@ -77,8 +81,7 @@ def train_step(model, state, data):
     if model.STEP_SEEDS:
         step_seeds, seed_state = values.run(lambda: model.next_seeds(model.STEP_SEEDS))
         values.set(non_trainable, seed_state)
-    batch = model.augment(data, step_seeds) if model.augment_on_device else data
-
+    batch = data
     g_variables = model.generator_variables
 
     def generate(g_values):
