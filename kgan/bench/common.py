@@ -132,8 +132,14 @@ def _cpu_model():
 
 
 def environment():
-    """Fields every result line ends with: device and library versions."""
-    return {"device": device_name(), "tensorflow": tf.__version__, "keras": keras.__version__}
+    """Fields every result line ends with: device, Keras' backend and library versions."""
+    versions = {"backend": keras.backend.backend(), "tensorflow": tf.__version__,
+                "keras": keras.__version__}
+    if keras.backend.backend() == "jax":
+        import jax
+
+        versions["jax"] = jax.__version__
+    return {"device": device_name(), **versions}
 
 
 def emit(result, output=None):

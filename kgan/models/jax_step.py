@@ -74,6 +74,8 @@ def train_step(model, state, data):
     if model.augment_on_device:
         raise ConfigError("augment_on_device jitters with TensorFlow ops: under JAX, jitter in "
                           "the input pipeline (augment_on_device=False)")
+    # NumPy arrays when the step runs uncompiled (jit_compile=False).
+    data = keras.tree.map_structure(keras.ops.convert_to_tensor, data)
     values = _Values((model.trainable_variables, model.non_trainable_variables,
                       model.optimizer.variables, model.metrics_variables), state)
     non_trainable = model.non_trainable_variables
@@ -164,6 +166,7 @@ def test_step(model, state, data):
     Returns:
         (logs, new state): the running means of VALIDATION_KEYS and the new values.
     """
+    data = keras.tree.map_structure(keras.ops.convert_to_tensor, data)
     values = _Values((model.trainable_variables, model.non_trainable_variables,
                       model.metrics_variables), state)
     return _logs(model, values, lambda: model.validation_logs(data), model.VALIDATION_KEYS)

@@ -137,7 +137,7 @@ def build_parser(recipe):
                              f"auto: {default_precision()} on this machine (bfloat16 where "
                              "the CPU or GPU computes it natively)")
     performance.add_argument("--jit-compile", action="store_true",
-                             help="compile the train step with XLA")
+                             help="compile the train step with XLA (always under JAX)")
     parser.add_argument("--config", metavar="FILE.toml",
                         help="TOML file whose keys are these options (image-size = 64); "
                         "flags given on the command line win over the file")

@@ -23,6 +23,7 @@ from kgan.precision import precision_policy
 from kgan.recipes import distribution
 from kgan.recipes import options as shared_options
 from kgan.recipes.export import export_generators
+from kgan.models.training import on_tensorflow
 from kgan.recipes.optimizer import optimizer
 from kgan.recipes.run_callbacks import metrics_callbacks, run_folder_callbacks
 from kgan.run_folder import RunFolder, export_names
@@ -102,7 +103,9 @@ class Recipe:
         model.compile(
             g_optimizer=optimizer(options, steps_per_epoch),
             d_optimizer=optimizer(options, steps_per_epoch),
-            adversarial_loss=options.gan_loss, jit_compile=options.jit_compile,
+            adversarial_loss=options.gan_loss,
+            # JAX runs a step uncompiled only op by op, a debugging mode many times slower.
+            jit_compile=options.jit_compile or not on_tensorflow(),
             **self.loss_arguments(options),
         )
         if not model.built:
