@@ -5,22 +5,15 @@ The tests run under TensorFlow (the suite's backend); one subprocess with KERAS_
 builds the same networks, loads the weights TensorFlow saved, and computes the same losses.
 """
 
-import importlib.util
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from backends.core_values import loss_values, network_outputs
-import kgan
+from backends.jax_side import run_under_jax
 from kgan import networks
-
-JAX_SIDE = Path(__file__).with_name("core_values.py")
 
 # (name, builder, keyword arguments, number of inputs): each sampling layer and norm once
 # (building a network is what takes JAX's time here: it compiles every initializer). Dropout
@@ -43,8 +36,6 @@ def normalised(x):
 @pytest.fixture(scope="module")
 def both_backends(tmp_path_factory, missing):
     """{key: (TensorFlow's array, JAX's array)} for every network output and loss value."""
-    if importlib.util.find_spec("jax") is None:
-        missing("jax is a test dependency: pip install jax")
     folder = tmp_path_factory.mktemp("backends")
     rng = np.random.default_rng(0)
     inputs = {
@@ -69,13 +60,7 @@ def both_backends(tmp_path_factory, missing):
             tensorflow[f"{name} training={training}"] = output
     tensorflow.update(loss_values(inputs))
 
-    # The kgan under test (this checkout's) and tests/ first on the subprocess's path.
-    path = os.pathsep.join([str(Path(kgan.__file__).parents[1]), str(JAX_SIDE.parents[1])])
-    env = dict(os.environ, PYTHONPATH=path, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, str(JAX_SIDE), str(folder)],
-                          capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    jax = dict(np.load(folder / "jax.npz"))
+    jax = run_under_jax("core_values.py", folder, missing)
     assert set(jax) == set(tensorflow)
     return {key: (tensorflow[key], jax[key]) for key in tensorflow}
 

@@ -6,28 +6,18 @@ builds the same models, loads TensorFlow's starting weights and trains on the sa
 (see step_values.py for what keeps both sides deterministic).
 """
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
+from backends.jax_side import run_under_jax
 from backends.step_values import build, train, weights
-import kgan
-
-JAX_SIDE = Path(__file__).with_name("step_values.py")
 MODELS = ("pix2pix", "cyclegan", "cut")
 
 
 @pytest.fixture(scope="module")
 def both_backends(tmp_path_factory, missing):
     """{model: (TensorFlow's results, JAX's results, starting weights)}."""
-    if importlib.util.find_spec("jax") is None:
-        missing("jax is a test dependency: pip install jax")
     folder = tmp_path_factory.mktemp("steps")
     rng = np.random.default_rng(0)
     batches = {side: rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32") for side in "ab"}
@@ -40,14 +30,7 @@ def both_backends(tmp_path_factory, missing):
         np.savez(folder / f"{name}_start.npz", **{f"w{i}": w for i, w in enumerate(starts[name])})
         tensorflow[name] = train(model, batches)
 
-    # The kgan under test (this checkout's) and tests/ first on the subprocess's path.
-    path = os.pathsep.join([str(Path(kgan.__file__).parents[1]), str(JAX_SIDE.parents[1])])
-    env = dict(os.environ, PYTHONPATH=path, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
-               JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, str(JAX_SIDE), str(folder)],
-                          capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    jax = np.load(folder / "jax.npz")
+    jax = run_under_jax("step_values.py", folder, missing)
     return {name: (tensorflow[name], {key: jax[f"{name} {key}"] for key in tensorflow[name]},
                    starts[name]) for name in MODELS}
 

@@ -159,15 +159,17 @@ def test_inception_without_weights_is_a_one_line_error(capsys, monkeypatch, tmp_
 @pytest.mark.parametrize("format_name, weights", [
     ("savedmodel", "float32"), ("onnx", "float32"), ("litert", "float16")])
 def test_export_reports_time_size_and_serving_speed(capsys, format_name, weights):
-    argv = ["export", "--base-filters", "8", "--format", format_name, "--weights", weights, *TINY]
+    # float32 throughout: under a machine's mixed_bfloat16 default the SavedModel computes in
+    # bfloat16, and its fused graph rounds differently from eager Keras (1.2e-4 seen under load).
+    argv = ["export", "--base-filters", "8", "--format", format_name, "--weights", weights,
+            "--precision", "float32", *TINY]
     result = _result(capsys, argv)
     assert (result["bench"], result["format"], result["weights"]) == ("export", format_name, weights)
     _assert_positive(result, "export_s", "size_mb", "load_s", "batches_per_s",
                      "images_per_s", "ms_per_batch", "peak_memory_mb")
     # float32 files match Keras; float16 weights differ, a little.
     assert result["max_abs_diff"] < (1e-4 if weights == "float32" else 1e-2)
-    if format_name != "savedmodel":
-        assert result["precision"] == "float32"  # what the file computes in
+    assert result["precision"] == "float32"  # what the file computes in
 
 
 @pytest.mark.parametrize("argv", [
